@@ -1,0 +1,1 @@
+"""Prompt templates and the default constitution, shipped as package data."""

@@ -1,0 +1,196 @@
+"""One ``Settings`` object for the whole tool.
+
+Precedence, lowest first: field defaults < TOML config file (``TRIAGE_CONFIG``,
+else ``<platformdirs config dir>/config.toml``) < ``TRIAGE_*`` environment
+variables (``__`` separates nested fields, e.g. ``TRIAGE_LLM__MODEL``) < CLI
+flags, which the CLI passes as init arguments.  Settings are passed into every
+core call so tests (and the API) can use their own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+__all__ = [
+    "Settings",
+    "LLMSettings",
+    "EmbeddingSettings",
+    "ArxivSettings",
+    "FetchSettings",
+    "DigestSettings",
+    "ApiSettings",
+    "config_file",
+    "default_home",
+]
+
+APP = "triage"
+
+
+def default_home() -> Path:
+    """Data home: ``TRIAGE_HOME`` if set, else the platform's user data dir."""
+    env = os.environ.get("TRIAGE_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP))
+
+
+def config_file() -> Path:
+    """The TOML config file: ``TRIAGE_CONFIG`` if set, else ``<config dir>/config.toml``."""
+    env = os.environ.get("TRIAGE_CONFIG")
+    return Path(env).expanduser() if env else Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+class LLMSettings(BaseModel):
+    """The OpenAI-compatible endpoint used by the LLM critic."""
+
+    model: str = Field(default="gpt-4o-mini", description="Chat model name at the endpoint")
+    base_url: str | None = Field(default=None, description="Endpoint URL; falls back to OPENAI_BASE_URL")
+    api_key: str | None = Field(default=None, description="API key; falls back to OPENAI_API_KEY")
+    timeout_s: float = Field(default=60.0, description="Per-request timeout in seconds")
+    max_retries: int = Field(default=3, description="Retries on 429/5xx/timeouts, with backoff")
+    concurrency: int = Field(default=4, description="Papers judged at once in a batch")
+    temperature: float = Field(default=0.0, description="Sampling temperature for judge and revision")
+    price_per_mtok_prompt: float = Field(default=0.15, description="USD per million prompt tokens")
+    price_per_mtok_completion: float = Field(default=0.60, description="USD per million completion tokens")
+
+    def resolved_base_url(self) -> str | None:
+        """Base URL from settings, else the standard OpenAI environment variable."""
+        return self.base_url or os.environ.get("OPENAI_BASE_URL")
+
+    def resolved_api_key(self) -> str | None:
+        """API key from settings, else the standard OpenAI environment variable."""
+        return self.api_key or os.environ.get("OPENAI_API_KEY")
+
+    def configured(self) -> bool:
+        """True when an endpoint or key is available, so the LLM critic can run."""
+        return bool(self.resolved_api_key() or self.resolved_base_url())
+
+
+class EmbeddingSettings(BaseModel):
+    """Which embedding model turns text into vectors (index and offline critic)."""
+
+    backend: Literal["local", "openai"] = Field(default="local", description="local MiniLM or OpenAI-compatible")
+    model: str = Field(default="all-MiniLM-L6-v2", description="Model name for the chosen backend")
+    batch_size: int = Field(default=64, description="Texts embedded per batch")
+
+
+class ArxivSettings(BaseModel):
+    """The arXiv API client."""
+
+    api_url: str = Field(default="https://export.arxiv.org/api/query", description="arXiv API query endpoint")
+    pdf_url: str = Field(default="https://arxiv.org/pdf/{id}", description="PDF URL template; {id} is the arXiv id")
+    listing_url: str = Field(default="https://rss.arxiv.org/atom/{category}", description="Nightly listing feed")
+    delay_s: float = Field(default=3.0, description="Minimum seconds between requests, shared process-wide")
+    timeout_s: float = Field(default=30.0, description="Per-request timeout in seconds")
+    max_retries: int = Field(default=3, description="Retries on 5xx, 429 and timeouts")
+
+
+class FetchSettings(BaseModel):
+    """Limits for downloaded PDFs."""
+
+    max_mb: float = Field(default=100.0, description="Largest PDF accepted, in MiB")
+    max_pages: int = Field(default=400, description="Most pages accepted")
+    offline: bool = Field(default=False, description="Use only cached or local PDFs; never download")
+
+
+class DigestSettings(BaseModel):
+    """The nightly digest."""
+
+    categories: list[str] = Field(default_factory=lambda: ["cs.LG", "cs.CL", "cs.CV", "cs.AI"])
+    top_n: int = Field(default=10, description="Papers the critic judges per night")
+    smtp_host: str | None = Field(default=None, description="SMTP server for the e-mail digest")
+    smtp_port: int = Field(default=587, description="SMTP port")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS")
+    smtp_user: str | None = Field(default=None, description="SMTP user; password from TRIAGE_SMTP_PASSWORD")
+    mail_from: str | None = Field(default=None, description="Sender address")
+    mail_to: str | None = Field(default=None, description="Recipient address")
+
+
+class ApiSettings(BaseModel):
+    """The headless HTTP API."""
+
+    host: str = Field(default="127.0.0.1", description="Bind address")
+    port: int = Field(default=8765, description="Bind port")
+    note_dirs: list[Path] = Field(default_factory=list, description="Folders whose notes the API may edit")
+    cors_origins: list[str] = Field(default_factory=lambda: ["app://obsidian.md"], description="Allowed origins")
+    max_body_kb: int = Field(default=256, description="Largest request body accepted")
+
+
+class Settings(BaseSettings):
+    """Everything triage can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAGE_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    home: Path = Field(default_factory=default_home, description="Data home: PDF cache, Chroma, SQLite")
+    library: list[Path] = Field(default_factory=list, description="BibTeX / CSL-JSON / BBT JSON exports")
+    constitution: Path | None = Field(default=None, description="The reader's constitution; default ships in prompts/")
+    critic: Literal["auto", "offline", "llm"] = Field(
+        default="auto", description="auto: the LLM critic when an endpoint is configured, else offline"
+    )
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; embedded store when unset")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: CLI flags (init) > env > TOML file > defaults.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+    # Locations inside the data home, one place so every surface agrees.
+    @property
+    def papers_dir(self) -> Path:
+        """Content-addressed PDF cache."""
+        return self.home / "papers"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Embedded Chroma store."""
+        return self.home / "chroma"
+
+    @property
+    def db_path(self) -> Path:
+        """SQLite state."""
+        return self.home / "triage.sqlite3"
+
+    @property
+    def digests_dir(self) -> Path:
+        """Nightly digests."""
+        return self.home / "digests"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Extraction and other derived caches."""
+        return self.home / "cache"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Previous versions of notes we edited."""
+        return self.home / "backups"
+
+    def ensure_home(self) -> Path:
+        """Create the data home and its folders; returns the home."""
+        for d in (self.home, self.papers_dir, self.cache_dir, self.digests_dir, self.backups_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+    @classmethod
+    def load(cls, **overrides: Any) -> "Settings":
+        """Settings from all sources; ``overrides`` (CLI flags) win. ``None`` overrides are ignored."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None})

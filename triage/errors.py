@@ -1,0 +1,105 @@
+"""Errors raised by triage, one class per boundary.
+
+    TriageError                 base: a message for the reader and a hint that fixes it
+    ├── ConfigError             settings, config file, constitution, prompt templates
+    ├── SourceError             library files, arXiv, DOIs, downloads
+    │   └── AmbiguousKeyError   a citekey matched several candidates; the reader picks
+    ├── PdfError                not a PDF, corrupt, encrypted, over the limits
+    ├── CriticError             the LLM endpoint failed or answered nonsense
+    │   └── BudgetExceeded      the per-run cost cap was reached
+    ├── StoreError              SQLite state or the Chroma index
+    └── NoteError               reading notes: missing, unreadable
+        └── NoteConflictError   the note changed on disk under us and could not be re-applied
+
+Errors are turned into exit codes, notifications and JSON responses only at the
+edges (CLI, TUI, API); the core raises and never prints.  Each class carries the
+CLI exit code documented in the README: 1 for the reader's input, 3 for an
+external service that failed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TriageError",
+    "ConfigError",
+    "SourceError",
+    "AmbiguousKeyError",
+    "PdfError",
+    "CriticError",
+    "BudgetExceeded",
+    "StoreError",
+    "NoteError",
+    "NoteConflictError",
+    "EXIT_OK",
+    "EXIT_USER",
+    "EXIT_USAGE",
+    "EXIT_SERVICE",
+]
+
+EXIT_OK = 0
+EXIT_USER = 1
+EXIT_USAGE = 2
+EXIT_SERVICE = 3
+
+
+class TriageError(Exception):
+    """Base class: ``message`` says what went wrong, ``hint`` how to fix it."""
+
+    exit_code = EXIT_USER
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(TriageError):
+    """Settings, config file, constitution or prompt template is invalid."""
+
+
+class SourceError(TriageError):
+    """A paper could not be resolved or downloaded."""
+
+    def __init__(self, message: str, hint: str = "", *, external: bool = False) -> None:
+        super().__init__(message, hint)
+        if external:
+            self.exit_code = EXIT_SERVICE
+
+
+class AmbiguousKeyError(SourceError):
+    """Several candidates match a citekey; ``candidates`` lists them for the reader."""
+
+    def __init__(self, message: str, candidates: list, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.candidates = candidates
+
+
+class PdfError(TriageError):
+    """The file is not a usable PDF."""
+
+
+class CriticError(TriageError):
+    """The critic could not produce a verdict."""
+
+    exit_code = EXIT_SERVICE
+
+
+class BudgetExceeded(CriticError):
+    """The run's cost cap would be exceeded by the next call."""
+
+    exit_code = EXIT_USER
+
+
+class StoreError(TriageError):
+    """The state database or the vector index failed."""
+
+
+class NoteError(TriageError):
+    """A reading note is missing or unreadable."""
+
+
+class NoteConflictError(NoteError):
+    """The note changed on disk while we wrote it and the edit could not be re-applied."""

@@ -1,0 +1,182 @@
+"""Typed records that flow between the pipeline stages.
+
+resolve -> ``Paper``; extract -> ``Sections``; critic -> ``Verdict``;
+state -> ``Status`` / ``Transition``.  They are pydantic models so the CLI's
+``--json``, the API and the SQLite state all serialise them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Status",
+    "Decision",
+    "Paper",
+    "Region",
+    "Chunk",
+    "Figure",
+    "Sections",
+    "Quote",
+    "PrincipleScore",
+    "TokenUsage",
+    "Verdict",
+    "Transition",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, so stored timestamps compare correctly."""
+    return datetime.now(timezone.utc)
+
+
+class Status(StrEnum):
+    """Where a paper stands in the reader's workflow."""
+
+    QUEUED = "queued"
+    SKIM = "skim"
+    READ = "read"
+    DONE = "done"
+    DROPPED = "dropped"
+    ERROR = "error"
+
+
+class Decision(StrEnum):
+    """What the critic recommends: promote to read, keep at skim, or drop."""
+
+    READ = "read"
+    SKIM = "skim"
+    DROP = "drop"
+
+    @property
+    def status(self) -> Status:
+        """The status this decision moves a paper to."""
+        return {Decision.READ: Status.READ, Decision.SKIM: Status.SKIM, Decision.DROP: Status.DROPPED}[self]
+
+
+class Paper(BaseModel):
+    """Bibliographic metadata for one paper, however it was resolved."""
+
+    key: str = Field(description="Citekey (Better BibTeX) or a key derived from the arXiv id")
+    title: str = ""
+    authors: list[str] = Field(default_factory=list, description="'Family, Given' or as printed")
+    year: int | None = None
+    arxiv_id: str | None = Field(default=None, description="Without version, e.g. 2302.11529")
+    arxiv_version: int | None = None
+    doi: str | None = None
+    url: str | None = None
+    abstract: str = Field(default="", description="Abstract from metadata (arXiv/bib), if any")
+    pdf_path: Path | None = Field(default=None, description="Local PDF: a library attachment or the cache")
+    pdf_url: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Other citekeys (BBT 'ids')")
+    resolved_by: str = Field(default="", description="How it was found, e.g. 'library:refs.bib'")
+
+
+class Region(BaseModel):
+    """A rectangle on a page (PDF points, origin top-left), 1-based page."""
+
+    page: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+class Chunk(BaseModel):
+    """A passage of body text for the index."""
+
+    text: str
+    section: str = ""
+    page: int = 1
+
+
+class Figure(BaseModel):
+    """A figure or table caption with where it sits."""
+
+    caption: str
+    page: int
+    region: Region | None = None
+
+
+class Sections(BaseModel):
+    """What extraction found in one PDF."""
+
+    model_config = ConfigDict(extra="allow")
+
+    title: str = ""
+    abstract: str = ""
+    conclusion: str = ""
+    conclusion_heading: str | None = None
+    conclusion_found: bool = False
+    conclusion_kind: str = Field(default="none", description="conclusion | discussion | summary | none")
+    pages: int = 0
+    abstract_regions: list[Region] = Field(default_factory=list)
+    conclusion_regions: list[Region] = Field(default_factory=list)
+    chunks: list[Chunk] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="What could not be read, and why")
+    sha256: str = Field(default="", description="Content hash of the PDF")
+
+
+class Quote(BaseModel):
+    """A passage the critic cites; ``verified`` means it is in the paper verbatim."""
+
+    text: str
+    verified: bool = False
+
+
+class PrincipleScore(BaseModel):
+    """The critic's judgement of one principle."""
+
+    id: str
+    score: float | None = Field(default=None, description="0-10; None means insufficient evidence")
+    weight: float = 1.0
+    rationale: str = ""
+    quotes: list[Quote] = Field(default_factory=list)
+    flagged: bool = Field(default=False, description="A cited quote could not be verified")
+
+
+class TokenUsage(BaseModel):
+    """Tokens spent on one verdict."""
+
+    prompt: int = 0
+    completion: int = 0
+
+
+class Verdict(BaseModel):
+    """The critic's judgement of one paper against one constitution."""
+
+    key: str
+    decision: Decision
+    score: float = Field(description="Weighted score 0-10")
+    confidence: float = Field(ge=0.0, le=1.0)
+    critic: str = Field(description="Which critic produced it, e.g. 'offline:all-MiniLM-L6-v2'")
+    principles: list[PrincipleScore] = Field(default_factory=list)
+    revision: str = Field(default="", description="What the self-critique changed and why")
+    tokens: TokenUsage = Field(default_factory=TokenUsage)
+    cost_usd: float = 0.0
+    constitution_hash: str = ""
+    paper_hash: str = ""
+    prompt_version: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+    def top_principles(self, n: int = 2) -> list[PrincipleScore]:
+        """The principles that pushed the score hardest, best first."""
+        scored = [p for p in self.principles if p.score is not None]
+        return sorted(scored, key=lambda p: (p.score or 0.0) * p.weight, reverse=True)[:n]
+
+
+class Transition(BaseModel):
+    """One change of status, by the critic or the reader."""
+
+    key: str
+    old: Status | None
+    new: Status
+    actor: str = Field(description="'critic' or 'reader'")
+    reason: str = ""
+    at: datetime = Field(default_factory=utcnow)
