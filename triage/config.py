@@ -191,6 +191,6 @@ class Settings(BaseSettings):
         return self.home
 
     @classmethod
-    def load(cls, **overrides: Any) -> "Settings":
+    def load(cls, **overrides: Any) -> Settings:
         """Settings from all sources; ``overrides`` (CLI flags) win. ``None`` overrides are ignored."""
         return cls(**{k: v for k, v in overrides.items() if v is not None})

@@ -7,7 +7,7 @@ state -> ``Status`` / ``Transition``.  They are pydantic models so the CLI's
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -32,7 +32,7 @@ __all__ = [
 
 def utcnow() -> datetime:
     """Timezone-aware now, so stored timestamps compare correctly."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Status(StrEnum):

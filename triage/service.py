@@ -1,0 +1,339 @@
+"""The one facade every surface calls: CLI, TUI, digest and HTTP API.
+
+``Triage`` wires the pipeline stages together — resolve, fetch, extract,
+index, critic, state, notes — and owns nothing but the wiring: each stage is
+its own module and can be used alone.  Heavy parts (Chroma, the embedding
+model, langchain) are created on first use, so constructing a ``Triage`` is
+cheap and ``triage --help`` stays fast.
+
+Everything here raises ``TriageError`` subclasses and never prints; surfaces
+turn errors into exit codes, notifications or JSON.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from triage.config import Settings
+from triage.critic.base import Critic
+from triage.critic.constitution import Constitution, load_constitution
+from triage.errors import ConfigError, TriageError
+from triage.models import Decision, Paper, Sections, Status, Transition, Verdict
+
+__all__ = ["Triage", "Outcome", "RunReport", "Progress"]
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(message, done, total)`` while long work runs."""
+
+
+@dataclass
+class Outcome:
+    """What happened to one paper in a run."""
+
+    key: str
+    ok: bool
+    message: str = ""
+    verdict: Verdict | None = None
+    cached: bool = False
+    written: bool = False
+
+
+@dataclass
+class RunReport:
+    """The result of triaging a note."""
+
+    note: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already in the log
+    written: bool = False
+    dry_run: bool = False
+
+    @property
+    def failed(self) -> list[Outcome]:
+        """Papers that could not be triaged."""
+        return [o for o in self.outcomes if not o.ok]
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary for ``--json``."""
+        return {
+            "note": str(self.note),
+            "written": self.written,
+            "dry_run": self.dry_run,
+            "skipped": self.skipped,
+            "papers": [
+                {
+                    "key": o.key,
+                    "ok": o.ok,
+                    "message": o.message,
+                    "cached": o.cached,
+                    "decision": o.verdict.decision.value if o.verdict else None,
+                    "score": o.verdict.score if o.verdict else None,
+                    "critic": o.verdict.critic if o.verdict else None,
+                }
+                for o in self.outcomes
+            ],
+        }
+
+
+class Triage:
+    """The core library's entry point; pass your own ``Settings`` (tests do)."""
+
+    def __init__(self, settings: Settings | None = None, *, critic: Critic | None = None) -> None:
+        self.settings = settings or Settings.load()
+        self._critic = critic
+        self._lock = threading.RLock()
+        self._state = None
+        self._index = None
+        self._library = None
+        self._constitution: Constitution | None = None
+
+    # -- lazily built parts ---------------------------------------------------
+
+    @property
+    def state(self):  # -> triage.state.State
+        """The SQLite reading state."""
+        with self._lock:
+            if self._state is None:
+                from triage.state import State
+
+                self.settings.ensure_home()
+                self._state = State(self.settings.db_path)
+            return self._state
+
+    @property
+    def embedder(self):  # -> triage.embeddings.Embedder
+        """The configured embedding backend."""
+        from triage.embeddings import get_embedder
+
+        return get_embedder(self.settings.embedding, self.settings.llm)
+
+    @property
+    def index(self):  # -> triage.index.Index
+        """The Chroma index."""
+        with self._lock:
+            if self._index is None:
+                from triage.index import Index
+
+                self._index = Index(self.settings, self.embedder)
+            return self._index
+
+    @property
+    def constitution(self) -> Constitution:
+        """The reader's constitution (or the shipped default)."""
+        if self._constitution is None:
+            self._constitution = load_constitution(self.settings.constitution)
+        return self._constitution
+
+    @property
+    def critic(self) -> Critic:
+        """The configured critic: the LLM when an endpoint is set (or asked for), else offline."""
+        with self._lock:
+            if self._critic is None:
+                self._critic = self.make_critic(self.settings.critic)
+            return self._critic
+
+    def make_critic(self, kind: str) -> Critic:
+        """Build a critic by kind: ``offline``, ``llm`` or ``auto``."""
+        if kind == "auto":
+            kind = "llm" if self.settings.llm.configured() else "offline"
+        if kind == "llm":
+            from triage.critic.llm import LLMCritic
+
+            if not self.settings.llm.configured():
+                raise ConfigError("the LLM critic needs an endpoint", hint="set OPENAI_API_KEY and/or OPENAI_BASE_URL")
+            return LLMCritic(self.settings.llm)
+        from triage.critic.offline import EmbeddingCritic
+
+        return EmbeddingCritic(self.embedder)
+
+    def library(self):  # -> triage.sources.bibtex.Library
+        """The reader's library: configured files plus those imported with ``triage library import``."""
+        with self._lock:
+            if self._library is None:
+                from triage.sources import load_library, remembered_libraries
+
+                self._library = load_library([*self.settings.library, *remembered_libraries(self.settings)])
+            return self._library
+
+    # -- one paper ------------------------------------------------------------
+
+    def resolve(self, identifier: str) -> Paper:
+        """Metadata for a citekey, arXiv id, URL or DOI."""
+        from triage.sources import resolve
+
+        return resolve(identifier, self.settings, self.library())
+
+    def fetch(self, identifier: str) -> Paper:
+        """Resolve and make sure the PDF is local; ``paper.pdf_path`` points at it."""
+        from triage.fetch import fetch_pdf
+
+        paper = self.resolve(identifier)
+        pdf = fetch_pdf(paper, self.settings)
+        return paper.model_copy(update={"pdf_path": pdf})
+
+    def extract(self, pdf: Path) -> Sections:
+        """Title, abstract, conclusion, chunks… of a PDF, cached by content hash."""
+        from triage.extract import extract_cached
+
+        return extract_cached(pdf, self.settings.cache_dir)
+
+    def add(self, identifier: str) -> tuple[Paper, Sections]:
+        """Fetch, extract and index a paper, and record it in the state (status kept if known)."""
+        paper = self.fetch(identifier)
+        assert paper.pdf_path is not None
+        sections = self.extract(paper.pdf_path)
+        record = self.state.upsert_paper(paper, pdf_sha=sections.sha256)
+        self.index.upsert(paper.key, sections, status=record.status.value, title=paper.title)
+        return paper, sections
+
+    def judge(self, paper: Paper, sections: Sections, *, critic: Critic | None = None) -> tuple[Verdict, bool]:
+        """A verdict for the paper, from the cache when nothing changed; returns (verdict, cached)."""
+        critic = critic or self.critic
+        constitution = self.constitution
+        cached = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
+        if cached is not None:
+            return cached.model_copy(update={"key": paper.key}), True
+        verdict = critic.judge(paper, sections, constitution)
+        self.state.save_verdict(verdict)
+        return verdict, False
+
+    def triage(self, identifier: str, *, critic: Critic | None = None) -> tuple[Paper, Sections, Verdict, bool]:
+        """Add a paper and judge it; the critic's decision becomes its status."""
+        paper, sections = self.add(identifier)
+        verdict, cached = self.judge(paper, sections, critic=critic)
+        record = self.state.get(paper.key)
+        # The critic only moves papers it has not judged before (or that the reader
+        # left queued); a reader's own decision is never overridden by a re-run.
+        if record is not None and record.status in (Status.QUEUED, Status.ERROR):
+            self.state.set_status(paper.key, verdict.decision.status, actor="critic",
+                                  reason=f"{verdict.critic}: score {verdict.score:.1f}")
+            self.index.set_status(paper.key, verdict.decision.status.value)
+        return paper, sections, verdict, cached
+
+    # -- reader decisions -----------------------------------------------------
+
+    def set_status(self, key: str, status: Status, *, reason: str = "", note: Path | None = None) -> Transition:
+        """A reader's decision (promote, keep, drop, done); appended to ``note`` as the reader would."""
+        key = key.lstrip("@")
+        transition = self.state.set_status(key, status, actor="reader", reason=reason or "reader decision")
+        self._after_transition(transition, note)
+        return transition
+
+    def promote(self, key: str, *, reason: str = "", note: Path | None = None) -> Transition:
+        """Promote a paper to read."""
+        return self.set_status(key, Status.READ, reason=reason, note=note)
+
+    def drop(self, key: str, *, reason: str = "", note: Path | None = None) -> Transition:
+        """Drop a paper."""
+        return self.set_status(key, Status.DROPPED, reason=reason, note=note)
+
+    def undo(self, key: str, *, note: Path | None = None) -> Transition:
+        """Undo the latest decision; the note keeps what was written and gets the correction after it."""
+        transition = self.state.undo(key.lstrip("@"))
+        self._after_transition(transition, note)
+        return transition
+
+    def history(self, key: str) -> list[Transition]:
+        """Every status change of a paper."""
+        return self.state.history(key.lstrip("@"))
+
+    def _after_transition(self, transition: Transition, note: Path | None) -> None:
+        if self._index is not None or self.settings.chroma_dir.exists():
+            try:
+                self.index.set_status(transition.key, transition.new.value)
+            except TriageError:
+                pass  # the index is a cache of the state; 'triage reindex' repairs it
+        if note is not None:
+            from triage import entries, notes
+
+            block = entries.transition_entry(transition)
+            if block:
+                notes.append_to_log(note, [block], backup_dir=self.settings.backups_dir)
+
+    # -- search ---------------------------------------------------------------
+
+    def search(self, query: str, *, k: int = 10, status: Status | None = None):
+        """Papers and passages closest to ``query``."""
+        return self.index.search(query, k=k, status=status.value if status else None)
+
+    def similar(self, key: str, *, k: int = 5):
+        """Papers like paper ``key``."""
+        return self.index.similar(key.lstrip("@"), k=k)
+
+    # -- a whole note ---------------------------------------------------------
+
+    def run_note(
+        self,
+        note_path: Path,
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        critic: Critic | None = None,
+    ) -> RunReport:
+        """Triage every paper the note mentions that has no entry in its log yet, and append entries.
+
+        Papers that fail (unknown key, broken PDF…) are reported and get no
+        entry; the note is written once, atomically, and only if something was
+        decided.
+        """
+        from triage import entries, notes
+
+        note = notes.read_note(note_path)
+        logged = note.entry_keys()
+        pending: list[str] = []
+        report = RunReport(note=note_path, dry_run=dry_run)
+        for mention in note.mentions:
+            if mention.key in logged:
+                if mention.key not in report.skipped:
+                    report.skipped.append(mention.key)
+            elif mention.key not in pending:
+                pending.append(mention.key)
+
+        blocks: list[str] = []
+        asset_dir = note_path.parent / "asset"
+        for i, key in enumerate(pending):
+            if progress:
+                progress(f"@{key}", i, len(pending))
+            try:
+                paper, sections, verdict, cached = self.triage(key, critic=critic)
+            except TriageError as exc:
+                report.outcomes.append(Outcome(key=key, ok=False, message=str(exc)))
+                continue
+            snapshot = None if dry_run else self._snapshot(paper, sections, asset_dir)
+            blocks.append(entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.parent))
+            if verdict.decision is Decision.READ:
+                blocks.append(entries.promotion_entry(paper.key, f"promoted by the critic ({verdict.critic})"))
+            report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=cached, written=not dry_run))
+        if progress:
+            progress("done", len(pending), len(pending))
+        if blocks and not dry_run:
+            notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
+            report.written = True
+        return report
+
+    def _snapshot(self, paper: Paper, sections: Sections, asset_dir: Path) -> Path | None:
+        """PNG of the conclusion region next to the note, as the reader pastes one."""
+        from triage.citekey import is_safe_key
+        from triage.extract import snapshot
+
+        regions = sections.conclusion_regions or sections.abstract_regions
+        if not regions or paper.pdf_path is None or not is_safe_key(paper.key):
+            return None
+        kind = "conclusion" if sections.conclusion_regions else "abstract"
+        try:
+            return snapshot(paper.pdf_path, regions, asset_dir / f"{paper.key}_{kind}.png")
+        except (TriageError, OSError):
+            return None  # a missing picture must not cost the reader the entry
+
+    def status(self) -> dict:
+        """Counts per status and where the data lives."""
+        return {"home": str(self.settings.home), "papers": self.state.counts()}
+
+    def close(self) -> None:
+        """Release the database connection."""
+        if self._state is not None:
+            self._state.close()
+

@@ -1,0 +1,306 @@
+"""The reading state: SQLite in WAL mode, with named migrations.
+
+Every paper has one current status; every change of status is a row in
+``transitions`` saying who made it (``critic`` or ``reader``), when and why, so
+a decision can be explained, undone and learned from (calibration reads the
+reader's overrides).  Every verdict is kept in full, keyed by what produced it
+(paper hash, constitution hash, critic, prompt version), which doubles as the
+verdict cache: a re-run with nothing changed makes no critic computation.
+
+Several processes may write at once (the TUI open while the nightly digest
+runs): writes are short ``BEGIN IMMEDIATE`` transactions and readers never
+block under WAL; ``busy_timeout`` makes a second writer wait instead of failing.
+Schema changes are functions registered with ``@migration`` and recorded by
+name in ``_migrations``; they run once, in order, on open.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from triage.errors import StoreError
+from triage.models import Paper, Status, Transition, Verdict, utcnow
+
+__all__ = ["State", "PaperRecord", "migration", "MIGRATIONS"]
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
+
+
+def migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    """Register a schema migration; its function name is its identity, so never rename one."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE papers (
+            key TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            paper_json TEXT NOT NULL,
+            pdf_sha TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX papers_status ON papers(status);
+        CREATE TABLE transitions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            old TEXT,
+            new TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            undone_by INTEGER
+        );
+        CREATE INDEX transitions_key ON transitions(key, id);
+        CREATE TABLE verdicts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            paper_hash TEXT NOT NULL,
+            constitution_hash TEXT NOT NULL,
+            critic TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            score REAL NOT NULL,
+            confidence REAL NOT NULL,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            verdict_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX verdicts_cache ON verdicts(paper_hash, constitution_hash, critic, prompt_version);
+        CREATE INDEX verdicts_key ON verdicts(key, id);
+        """
+    )
+
+
+@dataclass(frozen=True)
+class PaperRecord:
+    """A paper as the state knows it: metadata, status, PDF hash."""
+
+    paper: Paper
+    status: Status
+    pdf_sha: str | None
+    updated_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The paper's citekey."""
+        return self.paper.key
+
+
+class State:
+    """Access to the SQLite state; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open state database {path}: {exc}", hint="move the file aside; triage recreates it") from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so two processes never both
+        # read-then-write and lose one update.
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {r["name"] for r in db.execute("SELECT name FROM _migrations")}
+            for name, fn in MIGRATIONS:
+                if name not in done:
+                    fn(db)
+                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utcnow().isoformat()))
+
+    # -- papers -------------------------------------------------------------
+
+    def upsert_paper(self, paper: Paper, *, pdf_sha: str | None = None, status: Status = Status.QUEUED) -> PaperRecord:
+        """Insert a paper (with ``status`` if new) or refresh its metadata; the status of a known paper is kept."""
+        now = utcnow().isoformat()
+        data = paper.model_dump_json()
+        with self._write() as db:
+            row = db.execute("SELECT status, pdf_sha FROM papers WHERE key = ?", (paper.key,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO papers (key, status, title, paper_json, pdf_sha, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (paper.key, status.value, paper.title, data, pdf_sha, now),
+                )
+            else:
+                db.execute(
+                    "UPDATE papers SET title = ?, paper_json = ?, pdf_sha = COALESCE(?, pdf_sha), updated_at = ? WHERE key = ?",
+                    (paper.title, data, pdf_sha, now, paper.key),
+                )
+        record = self.get(paper.key)
+        assert record is not None
+        return record
+
+    def get(self, key: str) -> PaperRecord | None:
+        """The paper with this key, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM papers WHERE key = ?", (key,)).fetchone()
+        return self._record(row) if row else None
+
+    def papers(self, status: Status | None = None, *, limit: int = 1000, offset: int = 0) -> list[PaperRecord]:
+        """Papers, most recently changed first, optionally with one status."""
+        sql, args = "SELECT * FROM papers", []
+        if status is not None:
+            sql, args = sql + " WHERE status = ?", [status.value]
+        sql += " ORDER BY updated_at DESC, key LIMIT ? OFFSET ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
+        return [self._record(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Number of papers per status."""
+        with self._lock:
+            rows = self._db.execute("SELECT status, COUNT(*) AS n FROM papers GROUP BY status").fetchall()
+        return {r["status"]: r["n"] for r in rows}
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> PaperRecord:
+        return PaperRecord(
+            paper=Paper.model_validate_json(row["paper_json"]),
+            status=Status(row["status"]),
+            pdf_sha=row["pdf_sha"],
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+        )
+
+    # -- status ---------------------------------------------------------------
+
+    def set_status(self, key: str, new: Status, *, actor: str, reason: str = "") -> Transition:
+        """Move a known paper to ``new``, recording who and why. StoreError for an unknown key."""
+        now = utcnow()
+        with self._write() as db:
+            row = db.execute("SELECT status FROM papers WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise StoreError(f"no paper @{key} in the state", hint="add it first with 'triage fetch' or 'triage run'")
+            old = Status(row["status"])
+            db.execute("UPDATE papers SET status = ?, updated_at = ? WHERE key = ?", (new.value, now.isoformat(), key))
+            db.execute(
+                "INSERT INTO transitions (key, old, new, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, old.value, new.value, actor, reason, now.isoformat()),
+            )
+        return Transition(key=key, old=old, new=new, actor=actor, reason=reason, at=now)
+
+    def undo(self, key: str, *, actor: str = "reader") -> Transition:
+        """Restore the status before the latest change that has not been undone yet."""
+        now = utcnow()
+        with self._write() as db:
+            last = db.execute(
+                "SELECT * FROM transitions WHERE key = ? AND undone_by IS NULL AND reason NOT LIKE 'undo%' "
+                "ORDER BY id DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+            if last is None or last["old"] is None:
+                raise StoreError(f"nothing to undo for @{key}")
+            current = db.execute("SELECT status FROM papers WHERE key = ?", (key,)).fetchone()["status"]
+            restored = Status(last["old"])
+            reason = f"undo: {last['old']} -> {last['new']} by {last['actor']}"
+            cur = db.execute(
+                "INSERT INTO transitions (key, old, new, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, current, restored.value, actor, reason, now.isoformat()),
+            )
+            db.execute("UPDATE transitions SET undone_by = ? WHERE id = ?", (cur.lastrowid, last["id"]))
+            db.execute("UPDATE papers SET status = ?, updated_at = ? WHERE key = ?", (restored.value, now.isoformat(), key))
+        return Transition(key=key, old=Status(current), new=restored, actor=actor, reason=reason, at=now)
+
+    def history(self, key: str) -> list[Transition]:
+        """Every status change of a paper, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM transitions WHERE key = ? ORDER BY id", (key,)).fetchall()
+        return [
+            Transition(
+                key=r["key"],
+                old=Status(r["old"]) if r["old"] else None,
+                new=Status(r["new"]),
+                actor=r["actor"],
+                reason=r["reason"],
+                at=datetime.fromisoformat(r["at"]),
+            )
+            for r in rows
+        ]
+
+    def overrides(self) -> list[Transition]:
+        """Reader decisions that changed a status the critic had set (calibration's ground truth)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT t.* FROM transitions t WHERE t.actor = 'reader' AND t.undone_by IS NULL ORDER BY t.id"
+            ).fetchall()
+        return [
+            Transition(key=r["key"], old=Status(r["old"]) if r["old"] else None, new=Status(r["new"]),
+                       actor=r["actor"], reason=r["reason"], at=datetime.fromisoformat(r["at"]))
+            for r in rows
+        ]
+
+    # -- verdicts -------------------------------------------------------------
+
+    def save_verdict(self, verdict: Verdict) -> None:
+        """Keep a verdict in full (the audit trail and the verdict cache)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO verdicts (key, paper_hash, constitution_hash, critic, prompt_version, decision, score, "
+                "confidence, cost_usd, prompt_tokens, completion_tokens, verdict_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    verdict.key, verdict.paper_hash, verdict.constitution_hash, verdict.critic, verdict.prompt_version,
+                    verdict.decision.value, verdict.score, verdict.confidence, verdict.cost_usd,
+                    verdict.tokens.prompt, verdict.tokens.completion, verdict.model_dump_json(),
+                    verdict.created_at.isoformat(),
+                ),
+            )
+
+    def cached_verdict(self, paper_hash: str, constitution_hash: str, critic: str, prompt_version: str) -> Verdict | None:
+        """The newest verdict produced from exactly these inputs, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT verdict_json FROM verdicts WHERE paper_hash = ? AND constitution_hash = ? AND critic = ? "
+                "AND prompt_version = ? ORDER BY id DESC LIMIT 1",
+                (paper_hash, constitution_hash, critic, prompt_version),
+            ).fetchone()
+        return Verdict.model_validate_json(row["verdict_json"]) if row else None
+
+    def latest_verdict(self, key: str) -> Verdict | None:
+        """The newest verdict for a paper, whatever produced it."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT verdict_json FROM verdicts WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)
+            ).fetchone()
+        return Verdict.model_validate_json(row["verdict_json"]) if row else None
+
+    def verdicts(self, key: str) -> list[Verdict]:
+        """Every verdict for a paper, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT verdict_json FROM verdicts WHERE key = ? ORDER BY id", (key,)).fetchall()
+        return [Verdict.model_validate_json(r["verdict_json"]) for r in rows]
