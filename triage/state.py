@@ -38,9 +38,17 @@ def migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Con
     return fn
 
 
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it commits first, breaking the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @migration
 def m001_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _run_script(
+        db,
         """
         CREATE TABLE papers (
             key TEXT PRIMARY KEY,
