@@ -279,7 +279,7 @@ class Triage:
         entry; the note is written once, atomically, and only if something was
         decided.
         """
-        from triage import entries, notes
+        from triage import notes
 
         note = notes.read_note(note_path)
         logged = note.entry_keys()
@@ -293,7 +293,6 @@ class Triage:
                 pending.append(mention.key)
 
         blocks: list[str] = []
-        asset_dir = note_path.parent / "asset"
         for i, key in enumerate(pending):
             if progress:
                 progress(f"@{key}", i, len(pending))
@@ -302,10 +301,7 @@ class Triage:
             except TriageError as exc:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(exc)))
                 continue
-            snapshot = None if dry_run else self._snapshot(paper, sections, asset_dir)
-            blocks.append(entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.parent))
-            if verdict.decision is Decision.READ:
-                blocks.append(entries.promotion_entry(paper.key, f"promoted by the critic ({verdict.critic})"))
+            blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
             report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=cached, written=not dry_run))
         if progress:
             progress("done", len(pending), len(pending))
@@ -313,6 +309,30 @@ class Triage:
             notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
             report.written = True
         return report
+
+    def triage_into_note(self, identifier: str, note_path: Path, *, critic: Critic | None = None) -> Outcome:
+        """Triage one paper and append its entries to the note, unless the log has it already."""
+        from triage import notes
+
+        note = notes.read_note(note_path)
+        paper, sections, verdict, cached = self.triage(identifier, critic=critic)
+        if paper.key in note.entry_keys():
+            return Outcome(key=paper.key, ok=True, message="already in the log", verdict=verdict, cached=cached)
+        blocks = self._entry_blocks(paper, sections, verdict, note_path)
+        notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
+        return Outcome(key=paper.key, ok=True, verdict=verdict, cached=cached, written=True)
+
+    def _entry_blocks(
+        self, paper: Paper, sections: Sections, verdict: Verdict, note_path: Path, *, dry_run: bool = False
+    ) -> list[str]:
+        """The skim entry (with its snapshot) and, when the critic promotes, the read entry."""
+        from triage import entries
+
+        snapshot = None if dry_run else self._snapshot(paper, sections, note_path.parent / "asset")
+        blocks = [entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.parent)]
+        if verdict.decision is Decision.READ:
+            blocks.append(entries.promotion_entry(paper.key, f"promoted by the critic ({verdict.critic})"))
+        return blocks
 
     def _snapshot(self, paper: Paper, sections: Sections, asset_dir: Path) -> Path | None:
         """PNG of the conclusion region next to the note, as the reader pastes one."""
