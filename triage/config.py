@@ -100,7 +100,9 @@ class FetchSettings(BaseModel):
 class DigestSettings(BaseModel):
     """The nightly digest."""
 
-    categories: list[str] = Field(default_factory=lambda: ["cs.LG", "cs.CL", "cs.CV", "cs.AI"])
+    categories: list[str] = Field(
+        default_factory=lambda: ["cs.LG", "cs.CL", "cs.CV", "cs.AI"], description="arXiv categories to read each night"
+    )
     top_n: int = Field(default=10, description="Papers the critic judges per night")
     smtp_host: str | None = Field(default=None, description="SMTP server for the e-mail digest")
     smtp_port: int = Field(default=587, description="SMTP port")
