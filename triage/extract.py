@@ -1,0 +1,816 @@
+"""Find the title, abstract and conclusion of a paper PDF, fast, with PyMuPDF.
+
+How it works, in one paragraph: every page is read once with
+``page.get_text("dict")`` (text only, no images) and flattened into *visual
+lines* — MuPDF lines that share a baseline inside a block are merged, so a
+heading printed as ``1`` + ``INTRODUCTION`` becomes one line — each carrying its
+page, box, dominant font size and boldness.  Rotated lines (the arXiv margin
+stamp, axis labels) are dropped.  Blocks are put in reading order per page by
+cutting the page into horizontal bands at full-width blocks and reading the left
+column before the right inside each band.  Lines that repeat in the top or
+bottom margin of many pages (running headers, footers, page numbers) are
+dropped.  The body font size is the most common size by characters; lines
+clearly smaller than it are footnotes, figure labels or sub/superscripts, and
+never part of a section's text.  A *heading* is a short line that looks like
+one — optional numbering (``6``, ``5.``, ``VI.``, ``A``) then a capitalised
+title, set in bold, larger or capitals — and is not a table-of-contents line
+(dot leaders or a trailing page number).  The abstract is the text after an
+``Abstract`` label (own line, ``Abstract—`` inline, or run-in) on the first
+pages, up to the next heading, keyword line or footnote; without a label it is
+the paragraph just before ``Introduction`` / ``CCS Concepts`` / ``Keywords``.
+The conclusion is the last ``Conclusion``-like heading before the references
+(else the last ``Discussion`` / ``Summary``), running to the next heading of
+the same or a higher level or to ``Limitations``, ``Acknowledgements``,
+``References`` or an appendix; figure and table captions inside it are left
+out.  When no such heading exists, ``conclusion_found`` is false: nothing is
+invented.  Pages without a text layer are reported in ``warnings``; there is no
+OCR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymupdf
+
+from triage.errors import PdfError
+from triage.models import Chunk, Figure, Region, Sections
+
+__all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "snapshot"]
+
+# Bump whenever the heuristics change: it is part of the cache key.
+EXTRACTOR_VERSION = "1"
+
+# Text only (no images): "dict" with images is 4x slower and we never need them.
+_TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP
+_CHUNK_CHARS = 1200
+_MAX_CONCLUSION_CHARS = 15000
+_HEADER_BAND = 0.075  # share of the page height where running headers/footers live
+
+# -- normalisation -------------------------------------------------------------
+
+_LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+_LIGATURE_RE = re.compile("|".join(_LIGATURES))
+# A hyphen (ASCII, soft or Unicode) at the end of a line joins the two halves of a word.
+_EOL_HYPHEN_RE = re.compile(r"[-\u00ad\u2010](?:[ \t]*)\n\s*")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def normalize_text(s: str) -> str:
+    """Join end-of-line hyphens, expand ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ) and collapse whitespace.
+
+    The same rule the corpus labels and the critic's quote check use, so a quote
+    copied from the paper matches the extracted text.
+    """
+    s = _EOL_HYPHEN_RE.sub("", s)
+    s = _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], s)
+    return _SPACE_RE.sub(" ", s).strip()
+
+
+# -- lines ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Line:
+    """One visual line of text, in reading order."""
+
+    page: int  # 1-based
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    size: float  # dominant font size (by characters)
+    bold: bool  # every non-space character is bold
+    lead_bold: str  # the text of the leading bold spans (run-in headings)
+    column: int  # 0 full width, 1 left, 2 right
+    block_start: bool  # first line of a MuPDF block
+    spans: list[dict] = field(default_factory=list, repr=False)  # only while the page is built
+
+
+@dataclass(slots=True)
+class _Block:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    lines: list[Line] = field(default_factory=list)
+
+
+def _open(pdf: Path | bytes) -> tuple[pymupdf.Document, bytes]:
+    """Open and validate; every failure becomes one clear PdfError."""
+    name = "<bytes>"
+    if isinstance(pdf, (bytes, bytearray)):
+        data = bytes(pdf)
+    else:
+        name = str(pdf)
+        try:
+            data = Path(pdf).read_bytes()
+        except OSError as e:
+            raise PdfError(f"cannot read {name}: {e.strerror or e}", "check the path and permissions") from e
+    # The spec lets junk precede the header; real files put it in the first 1 KiB.  A file
+    # whose header was damaged but whose objects survive is left to MuPDF's repair.
+    if b"%PDF-" not in data[:1024] and b"endobj" not in data:
+        head = data[:40].decode("latin-1", "replace").strip().replace("\n", " ")
+        raise PdfError(
+            f"{name} is not a PDF (it starts with {head!r})",
+            "an HTML error page saved as .pdf? download the file again",
+        )
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as e:  # MuPDF raises several types for broken files
+        raise PdfError(f"{name} is a corrupt PDF: {e}", "download the file again") from e
+    if doc.needs_pass or doc.is_encrypted:
+        doc.close()
+        raise PdfError(f"{name} is encrypted", "save an unencrypted copy (e.g. print to PDF) and use that")
+    if doc.page_count == 0:
+        doc.close()
+        raise PdfError(f"{name} has no pages", "the file is empty or truncated; download it again")
+    return doc, data
+
+
+def _span_text(spans: list[dict]) -> str:
+    return "".join(s["text"] for s in spans)
+
+
+def _page_blocks(page: pymupdf.Page, pno: int) -> list[_Block]:
+    """The page's text blocks with their visual lines (same-baseline lines merged)."""
+    blocks: list[_Block] = []
+    for raw in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
+        lines: list[Line] = []
+        for ln in raw["lines"]:
+            if abs(ln["dir"][1]) > 0.1:  # rotated: arXiv stamp, axis labels
+                continue
+            spans = [s for s in ln["spans"] if s["text"]]
+            if not spans:
+                continue
+            x0, y0, x1, y1 = ln["bbox"]
+            prev = lines[-1] if lines else None
+            # Same baseline and to the right: MuPDF split one visual line (e.g. "1" + "INTRODUCTION").
+            if prev is not None and abs(prev.y1 - y1) < 2.5 and x0 >= prev.x1 - 1:
+                _extend_line(prev, spans, x1, min(prev.y0, y0))
+                continue
+            lines.append(_make_line(spans, pno, x0, y0, x1, y1, block_start=not lines))
+        if lines:
+            bx0, by0, bx1, by1 = raw["bbox"]
+            blocks.append(_Block(bx0, by0, bx1, by1, lines))
+    return blocks
+
+
+def _style(spans: Iterable[dict]) -> tuple[float, bool, str]:
+    """Dominant size, all-bold flag and leading bold text of some spans."""
+    sizes: Counter[float] = Counter()
+    bold_chars = chars = 0
+    lead: list[str] = []
+    leading = True
+    for s in spans:
+        n = len(s["text"].strip())
+        is_bold = bool(s["flags"] & 16) or "Bold" in s["font"] or "Medi" in s["font"]
+        sizes[round(s["size"], 1)] += n
+        chars += n
+        if is_bold:
+            bold_chars += n
+        if leading and (is_bold or not n):
+            lead.append(s["text"])
+        elif n:
+            leading = False
+    size = sizes.most_common(1)[0][0] if chars else 0.0
+    return size, chars > 0 and bold_chars == chars, "".join(lead).strip()
+
+
+def _make_line(spans: list[dict], pno: int, x0: float, y0: float, x1: float, y1: float, *, block_start: bool) -> Line:
+    size, bold, lead = _style(spans)
+    return Line(pno, x0, y0, x1, y1, _span_text(spans), size, bold, lead, 0, block_start, spans)
+
+
+def _extend_line(line: Line, spans: list[dict], x1: float, y0: float) -> None:
+    all_spans = line.spans + spans
+    gap = "" if line.text.endswith(" ") else " "
+    line.text = line.text + gap + _span_text(spans)
+    line.size, line.bold, line.lead_bold = _style(all_spans)
+    line.spans = all_spans
+    line.x1, line.y0 = max(line.x1, x1), y0
+
+
+def _reading_order(blocks: list[_Block], width: float) -> list[_Block]:
+    """Bands cut at full-width blocks; inside a band, the left column then the right."""
+    mid = width / 2
+    ordered: list[_Block] = []
+    band: list[tuple[int, _Block]] = []
+
+    def flush() -> None:
+        band.sort(key=lambda cb: (cb[0], cb[1].y0))
+        ordered.extend(b for _, b in band)
+        band.clear()
+
+    for b in sorted(blocks, key=lambda b: (b.y0, b.x0)):
+        if b.x0 < mid - 5 and b.x1 > mid + 5:
+            col = 0
+        else:
+            col = 1 if (b.x0 + b.x1) / 2 < mid else 2
+        for ln in b.lines:
+            ln.column = col
+        if col == 0:
+            flush()
+            ordered.append(b)
+        else:
+            band.append((col, b))
+    flush()
+    return ordered
+
+
+@dataclass(slots=True)
+class _Doc:
+    lines: list[Line]
+    pages: int
+    heights: dict[int, float]
+    widths: dict[int, float]
+    empty_pages: list[int]
+    body_size: float
+
+
+def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
+    """All visual lines of the document in reading order (one get_text per page)."""
+    n = doc.page_count if max_pages is None else min(doc.page_count, max_pages)
+    lines: list[Line] = []
+    heights: dict[int, float] = {}
+    widths: dict[int, float] = {}
+    empty: list[int] = []
+    broken: list[int] = []
+    for i in range(n):
+        try:
+            page = doc[i]
+            heights[i + 1], widths[i + 1] = page.rect.height, page.rect.width
+            blocks = _page_blocks(page, i + 1)
+        except Exception:  # a damaged page must not cost the rest of the paper
+            broken.append(i + 1)
+            continue
+        page_lines = [ln for b in _reading_order(blocks, page.rect.width) for ln in b.lines]
+        if sum(len(ln.text.strip()) for ln in page_lines) < 20:
+            empty.append(i + 1)
+        lines.extend(page_lines)
+    if broken:
+        warnings.append(f"could not read pages {_ranges(broken)} (damaged PDF)")
+    for ln in lines:
+        ln.spans = []
+    sizes: Counter[float] = Counter()
+    for ln in lines:
+        sizes[ln.size] += len(ln.text)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    lines = _drop_running_lines(lines, heights)
+    return _Doc(lines, n, heights, widths, empty, body)
+
+
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def _drop_running_lines(lines: list[Line], heights: dict[int, float]) -> list[Line]:
+    """Drop running headers, footers and page numbers: margin lines that repeat across pages."""
+
+    def in_margin(ln: Line) -> bool:
+        h = heights[ln.page]
+        return ln.y1 < h * _HEADER_BAND or ln.y0 > h * (1 - _HEADER_BAND)
+
+    def key(ln: Line) -> str:
+        return _DIGITS_RE.sub("#", ln.text.strip().lower())
+
+    pages_per_key: dict[str, set[int]] = {}
+    for ln in lines:
+        if in_margin(ln):
+            pages_per_key.setdefault(key(ln), set()).add(ln.page)
+    repeated = {k for k, p in pages_per_key.items() if len(p) >= 3}
+    kept = []
+    for ln in lines:
+        if in_margin(ln):
+            k = key(ln)
+            if k in repeated or _PAGE_NUMBER_RE.match(ln.text):
+                continue
+        kept.append(ln)
+    return kept
+
+
+_PAGE_NUMBER_RE = re.compile(r"^\s*(?:page\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:/|of)\s*\d+)?\s*$", re.I)
+
+
+def _ranges(pages: Sequence[int]) -> str:
+    """[1,2,3,5] -> '1-3, 5'."""
+    out: list[str] = []
+    start = prev = pages[0]
+    for p in [*pages[1:], None]:
+        if p is not None and p == prev + 1:
+            prev = p
+            continue
+        out.append(f"{start}-{prev}" if prev != start else str(start))
+        if p is not None:
+            start = prev = p
+    return ", ".join(out)
+
+
+# -- headings ------------------------------------------------------------------
+
+_NUMBERING = r"(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H])\.?)"
+_HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING}\s*)?(?P<title>[A-Z][^\n]{{0,90}})$")
+_TOC_RE = re.compile(r"(?:\.\s*){4,}|\s\.\s\.|\s\d{1,3}\s*$")
+_CAPTION_RE = re.compile(r"^\s*(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+\s*[.:|]?", re.I)
+_CONCLUSION_RE = re.compile(r"\bconclu(?:sions?|ding|sion)\b", re.I)
+_DISCUSSION_RE = re.compile(r"^(?:general\s+)?discussions?\b", re.I)
+_SUMMARY_RE = re.compile(r"^summary\b", re.I)
+_STOP_RE = re.compile(
+    r"^(?:acknowledg(?:e)?ments?|references|bibliography|limitations?\b|appendi(?:x|ces)|supplementary|"
+    r"ethic(?:s|al)|broader\s+impacts?|author\s+contributions?|funding|competing\s+interests|"
+    r"data\s+availability|code\s+availability|reproducibility|impact\s+statement|checklist)",
+    re.I,
+)
+_REFERENCES_RE = re.compile(r"^(?:references|bibliography|literature\s+cited)\b", re.I)
+
+
+@dataclass(slots=True)
+class Heading:
+    """A line recognised as a section heading."""
+
+    index: int  # position in _Doc.lines
+    title: str  # without the numbering
+    text: str  # as printed
+    level: int | None  # 1 for "6", 2 for "6.1"; None when unnumbered
+    run_in: bool = False  # bold lead of a paragraph ("Acknowledgements We thank ...")
+
+
+def _heading(ln: Line, index: int, body: float) -> Heading | None:
+    """The line as a heading, or None when it reads as body text, a caption or a TOC entry."""
+    text = ln.text.strip()
+    if len(text) > 90 or len(text) < 3:
+        return None
+    styled = ln.bold or ln.size >= body + 0.8
+    m = _HEADING_RE.match(text)
+    if m and not _TOC_RE.search(text) and not _CAPTION_RE.match(text):
+        title = m.group("title").strip()
+        num = m.group("num")
+        caps = title.isupper() and sum(c.isalpha() for c in title) >= 4
+        words = len(title.split())
+        if words <= 10 and not title.endswith((".", ",", ";", ":")) and (styled or (caps and ln.size >= body - 0.6)):
+            if num and num.rstrip(".").isdigit() is False and len(num.rstrip(".")) == 1 and not styled:
+                return None  # "A Simple Case" in body caps without styling is not an appendix heading
+            level = None
+            if num:
+                core = num.rstrip(".")
+                level = core.count(".") + 1 if core[0].isdigit() else 1
+            return Heading(index, title, text, level)
+    # Run-in: a bold lead ("Acknowledgements We thank...") that names a closing section.
+    lead = ln.lead_bold.rstrip(".: ")
+    if ln.block_start and lead and len(lead) < 40 and _STOP_RE.match(lead) and not ln.bold:
+        return Heading(index, lead, lead, None, run_in=True)
+    return None
+
+
+def _toc_pages(lines: list[Line]) -> set[int]:
+    """Pages that look like a table of contents (many dot-leader / page-number lines)."""
+    counts: Counter[int] = Counter()
+    for ln in lines:
+        t = ln.text.strip()
+        if len(t) < 90 and re.search(r"(?:\.\s*){4,}\s*\d+\s*$", t):
+            counts[ln.page] += 1
+    return {p for p, c in counts.items() if c >= 5}
+
+
+def _headings(d: _Doc) -> list[Heading]:
+    toc = _toc_pages(d.lines)
+    out = []
+    for i, ln in enumerate(d.lines):
+        if ln.page in toc:
+            continue
+        h = _heading(ln, i, d.body_size)
+        if h is not None:
+            out.append(h)
+    return out
+
+
+# -- sections ------------------------------------------------------------------
+
+
+def _is_small(ln: Line, reference: float) -> bool:
+    """Footnotes, figure labels and sub/superscripts are set clearly smaller than the text."""
+    return ln.size < reference * 0.86
+
+
+def _caption_ends(lines: list[Line], start: int) -> int:
+    """Index after the last line of the caption starting at ``start``."""
+    first = lines[start]
+    j = start + 1
+    prev = first
+    while j < len(lines):
+        ln = lines[j]
+        if ln.page != prev.page or ln.y0 - prev.y1 > 0.6 * max(prev.size, 1) or ln.x0 > prev.x1 or ln.x1 < prev.x0:
+            break
+        if ln.block_start and abs(ln.size - first.size) > 0.5:
+            break
+        prev = ln
+        j += 1
+    return j
+
+
+def _section_lines(d: _Doc, start: int, stop: int, reference: float) -> list[Line]:
+    """Body lines in [start, stop): no captions, no small print."""
+    lines = d.lines
+    out: list[Line] = []
+    i = start
+    while i < stop:
+        ln = lines[i]
+        if ln.block_start and _CAPTION_RE.match(ln.text):
+            i = _caption_ends(lines, i)
+            continue
+        if not _is_small(ln, reference):
+            out.append(ln)
+        i += 1
+    return out
+
+
+def _join(lines: Sequence[Line]) -> str:
+    return normalize_text("\n".join(ln.text for ln in lines))
+
+
+def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
+    """One rectangle per run of lines on the same page and column."""
+    regions: list[Region] = []
+    cur: list[float] | None = None
+    key: tuple[int, int] | None = None
+    for ln in lines:
+        k = (ln.page, ln.column)
+        if cur is not None and k == key:
+            cur = [min(cur[0], ln.x0), min(cur[1], ln.y0), max(cur[2], ln.x1), max(cur[3], ln.y1)]
+            continue
+        if cur is not None and key is not None:
+            regions.append(Region(page=key[0], x0=cur[0] - pad, y0=cur[1] - pad, x1=cur[2] + pad, y1=cur[3] + pad))
+        cur, key = [ln.x0, ln.y0, ln.x1, ln.y1], k
+    if cur is not None and key is not None:
+        regions.append(Region(page=key[0], x0=cur[0] - pad, y0=cur[1] - pad, x1=cur[2] + pad, y1=cur[3] + pad))
+    return regions
+
+
+# abstract ---------------------------------------------------------------------
+
+_ABSTRACT_LABEL_RE = re.compile(r"^\s*a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\s*(?P<sep>[—–:.\-]|\s|$)\s*(?P<rest>.*)$", re.I)
+_ABSTRACT_STOP_RE = re.compile(
+    r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key\s+words|acm\s+reference|"
+    r"(?:\d\.?|I\.?)?\s*introduction\b|\d\.?\s+[A-Z])",
+    re.I,
+)
+_ABSTRACT_PAGES = 3
+
+
+def _find_abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[list[Line], str]:
+    """Lines of the abstract and its first-line remainder (text after an inline label)."""
+    lines = d.lines
+    for i, ln in enumerate(lines):
+        if ln.page > _ABSTRACT_PAGES:
+            break
+        m = _ABSTRACT_LABEL_RE.match(ln.text)
+        if not m:
+            continue
+        rest = m.group("rest").strip()
+        labelled = ln.bold or ln.size > d.body_size + 0.5 or ln.text.strip()[:8].isupper() or m.group("sep") in "—–:.-"
+        if not rest and not labelled and len(ln.text.strip()) > 8:
+            continue
+        if rest and m.group("sep").isspace() and not ln.lead_bold.lower().startswith("abstract"):
+            continue  # "Abstract interpretation is ..." in body text
+        return _abstract_body(d, i, rest, headings), rest
+    return _unlabelled_abstract(d, headings), ""
+
+
+def _abstract_body(d: _Doc, label: int, rest: str, headings: dict[int, Heading]) -> list[Line]:
+    lines = d.lines
+    first = label if rest else label + 1
+    out: list[Line] = []
+    reference: float | None = None
+    for j in range(first, len(lines)):
+        ln = lines[j]
+        if ln.page != lines[label].page and out:
+            break
+        if j != label and (j in headings or _ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
+            break
+        if reference is None:
+            reference = ln.size
+        if _is_small(ln, reference):
+            if len(ln.text.strip()) > 3:
+                break  # a footnote: the abstract is over
+            continue
+        if out and abs(ln.size - reference) > 1.2:
+            break
+        out.append(ln)
+    return out
+
+
+def _looks_like_heading_line(ln: Line, d: _Doc) -> bool:
+    t = ln.text.strip()
+    if re.match(r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key|acm\s+reference)", t, re.I):
+        return True
+    return ln.bold or ln.size > d.body_size + 0.5 or (len(t) < 40 and t.isupper())
+
+
+def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
+    """No 'Abstract' label: the paragraph just before the first heading or keyword line."""
+    lines = d.lines
+    anchor = None
+    for i, ln in enumerate(lines):
+        if ln.page > _ABSTRACT_PAGES:
+            break
+        if i in headings or (_ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
+            anchor = i
+            break
+    if anchor is None:
+        return []
+    out: list[Line] = []
+    j = anchor - 1
+    while j >= 0:
+        ln = lines[j]
+        if ln.page != lines[anchor].page:
+            break
+        if out:
+            nxt = out[-1]
+            if abs(ln.size - nxt.size) > 0.6 or nxt.y0 - ln.y1 > 2.5 * ln.size or ln.bold:
+                break
+        elif _is_small(ln, d.body_size) or len(ln.text.strip()) < 3:
+            j -= 1
+            continue
+        out.append(ln)
+        j -= 1
+    out.reverse()
+    # A block of 1-2 lines is an author or affiliation line, not an abstract.
+    return out if sum(len(ln.text) for ln in out) > 200 else []
+
+
+# conclusion -------------------------------------------------------------------
+
+
+def _kind(title: str) -> str | None:
+    if len(title.split()) > 8:
+        return None
+    if _CONCLUSION_RE.search(title):
+        return "conclusion"
+    if _DISCUSSION_RE.match(title):
+        return "discussion"
+    if _SUMMARY_RE.match(title):
+        return "summary"
+    return None
+
+
+def _pick_conclusion(heads: list[Heading], main_end: int) -> tuple[Heading, str] | None:
+    """The last conclusion heading in the main text; else the last discussion / summary."""
+    found: dict[str, list[Heading]] = {"conclusion": [], "discussion": [], "summary": []}
+    for h in heads:
+        if h.index >= main_end or h.run_in:
+            continue
+        kind = _kind(h.title)
+        if kind:
+            found[kind].append(h)
+    for kind in ("conclusion", "discussion", "summary"):
+        cands = found[kind]
+        if cands:
+            top = [h for h in cands if h.level in (None, 1)]
+            return (top or cands)[-1], kind
+    return None
+
+
+def _section_end(heads: list[Heading], start: Heading, limit: int) -> int:
+    """Index of the first line after the section that starts at ``start``."""
+    for h in heads:
+        if h.index <= start.index:
+            continue
+        if h.run_in or _STOP_RE.match(h.title) or _REFERENCES_RE.match(h.title):
+            return h.index
+        if start.level is None or h.level is None or h.level <= start.level:
+            return h.index
+    return limit
+
+
+def _main_end(heads: list[Heading], n_lines: int) -> int:
+    for h in heads:
+        if _REFERENCES_RE.match(h.title):
+            return h.index
+    return n_lines
+
+
+# chunks and figures -------------------------------------------------------------
+
+
+def _chunks(d: _Doc, heads: list[Heading]) -> list[Chunk]:
+    """Body text in ~1200-character passages that never straddle a section."""
+    starts = {h.index: h for h in heads}
+    chunks: list[Chunk] = []
+    buf: list[str] = []
+    size = 0
+    section, page, skipping = "", 1, False
+
+    def flush() -> None:
+        nonlocal buf, size
+        text = normalize_text("\n".join(buf))
+        if len(text) > 40:
+            chunks.append(Chunk(text=text, section=section, page=page))
+        buf, size = [], 0
+
+    i = 0
+    lines = d.lines
+    while i < len(lines):
+        ln = lines[i]
+        h = starts.get(i)
+        if h is not None and not h.run_in:
+            flush()
+            section = h.text
+            skipping = bool(_REFERENCES_RE.match(h.title))
+            i += 1
+            continue
+        if ln.block_start and _CAPTION_RE.match(ln.text):
+            i = _caption_ends(lines, i)
+            continue
+        if not skipping and not _is_small(ln, d.body_size):
+            if not buf:
+                page = ln.page
+            buf.append(ln.text)
+            size += len(ln.text)
+            if size >= _CHUNK_CHARS and ln.text.rstrip().endswith((".", "?", "!")):
+                flush()
+        i += 1
+    flush()
+    return chunks
+
+
+def _figures(d: _Doc) -> list[Figure]:
+    figures = []
+    lines = d.lines
+    for i, ln in enumerate(lines):
+        if ln.block_start and _CAPTION_RE.match(ln.text):
+            caption = lines[i : _caption_ends(lines, i)]
+            regions = _regions(caption)
+            figures.append(Figure(caption=_join(caption), page=ln.page, region=regions[0] if regions else None))
+    return figures
+
+
+# title -------------------------------------------------------------------------
+
+
+def _title(d: _Doc, first_page: int) -> str:
+    """The largest text in the top half of the first page with text."""
+    top = [
+        ln
+        for ln in d.lines
+        if ln.page == first_page and ln.y0 < d.heights[ln.page] * 0.5 and len(ln.text.strip()) > 1
+        and "arxiv" not in ln.text.lower()
+    ]
+    if not top:
+        return ""
+    biggest = max(ln.size for ln in top)
+    if biggest < d.body_size + 0.5:
+        return ""
+    picked: list[Line] = []
+    for ln in top:
+        if ln.size >= biggest - 0.5:
+            if picked and ln.y0 - picked[-1].y1 > 2 * biggest:
+                break
+            picked.append(ln)
+        elif picked:
+            break
+    return _join(picked)
+
+
+# -- public API --------------------------------------------------------------------
+
+
+def extract(pdf: Path | bytes, *, max_pages: int | None = None) -> Sections:
+    """Title, abstract, conclusion, chunks, figures and regions of a paper PDF.
+
+    Raises ``PdfError`` when the input is not a PDF, is corrupt, encrypted or
+    has no pages.  What could not be read (pages without a text layer, a missing
+    abstract) is reported in ``Sections.warnings``.
+    """
+    doc, data = _open(pdf)
+    try:
+        warnings: list[str] = []
+        d = _read(doc, max_pages, warnings)
+    finally:
+        doc.close()
+    return _sections(d, data, warnings)
+
+
+def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
+    heads = _headings(d)
+    by_index = {h.index: h for h in heads}
+    first_text_page = next((p for p in range(1, d.pages + 1) if p not in d.empty_pages), 0)
+
+    abstract_lines, _ = _find_abstract(d, by_index)
+    abstract = _join(abstract_lines)
+    if abstract_lines:
+        label = _ABSTRACT_LABEL_RE.match(abstract_lines[0].text)
+        if label and label.group("rest"):
+            abstract = normalize_text(label.group("rest") + "\n" + "\n".join(ln.text for ln in abstract_lines[1:]))
+
+    leading_empty = [p for p in d.empty_pages if p <= _ABSTRACT_PAGES + 1]
+    if d.empty_pages:
+        warnings.append(f"no text layer on pages {_ranges(d.empty_pages)}")
+    if not abstract:
+        why = "; abstract not readable without OCR" if leading_empty and leading_empty[0] == 1 else ""
+        warnings.append(f"abstract not found{why}")
+
+    main_end = _main_end(heads, len(d.lines))
+    picked = _pick_conclusion(heads, main_end)
+    conclusion, conclusion_lines, heading, kind = "", [], None, "none"
+    if picked:
+        h, kind = picked
+        end = _section_end(heads, h, len(d.lines))
+        conclusion_lines = _section_lines(d, h.index + 1, end, d.body_size)
+        conclusion = _join(conclusion_lines)[:_MAX_CONCLUSION_CHARS]
+        heading = normalize_text(h.text)
+    if not conclusion:
+        kind, heading, conclusion_lines = "none", None, []
+        warnings.append("no conclusion, discussion or summary section found")
+
+    return Sections(
+        title=_title(d, first_text_page) if first_text_page and first_text_page <= 2 else "",
+        abstract=abstract,
+        conclusion=conclusion,
+        conclusion_heading=heading,
+        conclusion_found=bool(conclusion),
+        conclusion_kind=kind,
+        pages=d.pages,
+        abstract_regions=_regions(abstract_lines),
+        conclusion_regions=_regions(conclusion_lines),
+        chunks=_chunks(d, heads),
+        figures=_figures(d),
+        warnings=warnings,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def extract_cached(pdf: Path, cache_dir: Path) -> Sections:
+    """``extract`` with a cache keyed by the PDF's content hash and the extractor version."""
+    try:
+        data = Path(pdf).read_bytes()
+    except OSError as e:
+        raise PdfError(f"cannot read {pdf}: {e.strerror or e}", "check the path and permissions") from e
+    sha = hashlib.sha256(data).hexdigest()
+    path = Path(cache_dir) / "extract" / f"{sha}-v{EXTRACTOR_VERSION}.json"
+    if path.is_file():
+        try:
+            return Sections.model_validate_json(path.read_bytes())
+        except ValueError:
+            pass  # a corrupt cache entry is simply recomputed
+    sections = extract(data)
+    _atomic_write(path, json.dumps(sections.model_dump(mode="json"), ensure_ascii=False).encode())
+    return sections
+
+
+def snapshot(pdf: Path, regions: list[Region], out_png: Path, *, zoom: float = 2.0) -> Path | None:
+    """Render ``regions`` (stacked top to bottom) into one PNG at ``out_png``; None when there are none."""
+    if not regions:
+        return None
+    doc, _ = _open(pdf)
+    try:
+        pixmaps = list(_clips(doc, regions, zoom))
+    finally:
+        doc.close()
+    if not pixmaps:
+        return None
+    gap = int(4 * zoom)
+    width = max(p.width for p in pixmaps)
+    height = sum(p.height for p in pixmaps) + gap * (len(pixmaps) - 1)
+    sheet = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, width, height), False)
+    sheet.clear_with(255)
+    y = 0
+    for pix in pixmaps:
+        pix.set_origin(0, y)
+        sheet.copy(pix, pix.irect)
+        y += pix.height + gap
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out_png, sheet.tobytes("png"))
+    return out_png
+
+
+def _clips(doc: pymupdf.Document, regions: list[Region], zoom: float) -> Iterator[pymupdf.Pixmap]:
+    matrix = pymupdf.Matrix(zoom, zoom)
+    for r in regions:
+        if not 1 <= r.page <= doc.page_count:
+            continue
+        page = doc[r.page - 1]
+        clip = pymupdf.Rect(r.x0, r.y0, r.x1, r.y1) & page.rect
+        if clip.is_empty:
+            continue
+        yield page.get_pixmap(matrix=matrix, clip=clip, alpha=False, colorspace=pymupdf.csRGB)
