@@ -261,12 +261,19 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
         warnings.append(f"could not read pages {_ranges(broken)} (damaged PDF)")
     for ln in lines:
         ln.spans = []
+    lines = _drop_running_lines(lines, heights)
+    return _Doc(lines, n, heights, widths, empty, _body_size(lines))
+
+
+def _body_size(lines: list[Line]) -> float:
+    """The font size most characters are set in, tolerant of 8.9/9.0/9.1 jitter."""
     sizes: Counter[float] = Counter()
     for ln in lines:
         sizes[ln.size] += len(ln.text)
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    lines = _drop_running_lines(lines, heights)
-    return _Doc(lines, n, heights, widths, empty, body)
+    if not sizes:
+        return 10.0
+    # Score each size by the characters within 0.3 pt of it, so jittered sizes pool together.
+    return max(sizes, key=lambda s: sum(n for t, n in sizes.items() if abs(t - s) <= 0.3))
 
 
 _DIGITS_RE = re.compile(r"\d+")
@@ -316,7 +323,7 @@ def _ranges(pages: Sequence[int]) -> str:
 
 # -- headings ------------------------------------------------------------------
 
-_NUMBERING = r"(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H])\.?)"
+_NUMBERING = r"(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H](?:\.\d{1,2}){0,3})\.?)"
 _HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING}\s*)?(?P<title>[A-Z][^\n]{{0,90}})$")
 _TOC_RE = re.compile(r"(?:\.\s*){4,}|\s\.\s\.|\s\d{1,3}\s*$")
 _CAPTION_RE = re.compile(r"^\s*(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+\s*[.:|]?", re.I)
@@ -361,7 +368,7 @@ def _heading(ln: Line, index: int, body: float) -> Heading | None:
             level = None
             if num:
                 core = num.rstrip(".")
-                level = core.count(".") + 1 if core[0].isdigit() else 1
+                level = 1 if core.isalpha() else core.count(".") + 1
             return Heading(index, title, text, level)
     # Run-in: a bold lead ("Acknowledgements We thank...") that names a closing section.
     lead = ln.lead_bold.rstrip(".: ")
@@ -521,7 +528,8 @@ def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
     for i, ln in enumerate(lines):
         if ln.page > _ABSTRACT_PAGES:
             break
-        if i in headings or (_ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
+        numbered = i in headings and headings[i].level is not None
+        if numbered or (_ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
             anchor = i
             break
     if anchor is None:
