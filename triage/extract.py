@@ -53,7 +53,7 @@ EXTRACTOR_VERSION = "1"
 _TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP
 _CHUNK_CHARS = 1200
 _MAX_CONCLUSION_CHARS = 15000
-_HEADER_BAND = 0.075  # share of the page height where running headers/footers live
+_HEADER_BAND = 0.1  # share of the page height where running headers/footers live
 
 # -- normalisation -------------------------------------------------------------
 
@@ -200,9 +200,35 @@ def _extend_line(line: Line, spans: list[dict], x1: float, y0: float) -> None:
     line.x1, line.y0 = max(line.x1, x1), y0
 
 
-def _reading_order(blocks: list[_Block], width: float) -> list[_Block]:
-    """Bands cut at full-width blocks; inside a band, the left column then the right."""
+def _column(b: _Block, mid: float) -> int:
+    """0 when the block crosses the page's middle (full width), else 1 left / 2 right."""
+    if b.x0 < mid - 5 and b.x1 > mid + 5:
+        return 0
+    return 1 if (b.x0 + b.x1) / 2 < mid else 2
+
+
+def _is_two_column(blocks: list[_Block], width: float) -> bool:
+    """Most text-width lines stay on one side of the middle, and both sides have some."""
     mid = width / 2
+    wide = left = right = 0
+    for b in blocks:
+        for ln in b.lines:
+            if ln.x1 - ln.x0 < 0.25 * width:
+                continue  # equation pieces, numbers and headings say nothing about the layout
+            wide += 1
+            if ln.x1 < mid + 5:
+                left += 1
+            elif ln.x0 > mid - 5:
+                right += 1
+    return left >= 3 and right >= 3 and left + right >= 0.6 * wide
+
+
+def _reading_order(blocks: list[_Block], width: float) -> list[_Block]:
+    """Top to bottom; on two-column pages, bands cut at full-width blocks, left column first in each."""
+    mid = width / 2
+    by_position = sorted(blocks, key=lambda b: (b.y0, b.x0))
+    if not _is_two_column(blocks, width):
+        return by_position  # one column: equation pieces and narrow headings keep their place
     ordered: list[_Block] = []
     band: list[tuple[int, _Block]] = []
 
@@ -211,11 +237,8 @@ def _reading_order(blocks: list[_Block], width: float) -> list[_Block]:
         ordered.extend(b for _, b in band)
         band.clear()
 
-    for b in sorted(blocks, key=lambda b: (b.y0, b.x0)):
-        if b.x0 < mid - 5 and b.x1 > mid + 5:
-            col = 0
-        else:
-            col = 1 if (b.x0 + b.x1) / 2 < mid else 2
+    for b in by_position:
+        col = _column(b, mid)
         for ln in b.lines:
             ln.column = col
         if col == 0:
@@ -235,6 +258,7 @@ class _Doc:
     widths: dict[int, float]
     empty_pages: list[int]
     body_size: float
+    meta_title: str = ""
 
 
 def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
@@ -262,7 +286,15 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
     for ln in lines:
         ln.spans = []
     lines = _drop_running_lines(lines, heights)
-    return _Doc(lines, n, heights, widths, empty, _body_size(lines))
+    return _Doc(lines, n, heights, widths, empty, _body_size(lines), _metadata_title(doc))
+
+
+def _metadata_title(doc: pymupdf.Document) -> str:
+    """The document-info title when it looks like a real one (not a file name or 'untitled')."""
+    title = normalize_text((doc.metadata or {}).get("title") or "")
+    if len(title.split()) < 2 or re.search(r"\.(?:pdf|dvi|tex|docx?)$|^microsoft word|^untitled", title, re.I):
+        return ""
+    return title
 
 
 def _body_size(lines: list[Line]) -> float:
@@ -663,28 +695,44 @@ def _figures(d: _Doc) -> list[Figure]:
 # title -------------------------------------------------------------------------
 
 
+def _title_runs(lines: list[Line]) -> list[list[Line]]:
+    """Consecutive lines set in the same size and weight, close together."""
+    runs: list[list[Line]] = []
+    for ln in lines:
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and abs(ln.size - last.size) <= 0.5
+            and ln.bold == last.bold
+            and ln.y0 - last.y1 < 1.2 * ln.size
+        ):
+            runs[-1].append(ln)
+        else:
+            runs.append([ln])
+    return runs
+
+
 def _title(d: _Doc, first_page: int) -> str:
-    """The largest text in the top half of the first page with text."""
+    """The largest multi-word run of lines in the top half of the first page with text.
+
+    Runs of one or two words are passed over when a longer one exists: those are logos
+    and venue banners ("Paper Search") more often than titles.
+    """
     top = [
         ln
         for ln in d.lines
-        if ln.page == first_page and ln.y0 < d.heights[ln.page] * 0.5 and len(ln.text.strip()) > 1
+        if ln.page == first_page
+        and ln.y0 < d.heights[ln.page] * 0.5
+        and len(ln.text.strip()) > 1
         and "arxiv" not in ln.text.lower()
+        and ln.size >= d.body_size + 0.5
     ]
-    if not top:
+    runs = _title_runs(top)
+    wordy = [r for r in runs if sum(len(ln.text.split()) for ln in r) >= 3]
+    candidates = wordy or runs
+    if not candidates:
         return ""
-    biggest = max(ln.size for ln in top)
-    if biggest < d.body_size + 0.5:
-        return ""
-    picked: list[Line] = []
-    for ln in top:
-        if ln.size >= biggest - 0.5:
-            if picked and ln.y0 - picked[-1].y1 > 2 * biggest:
-                break
-            picked.append(ln)
-        elif picked:
-            break
-    return _join(picked)
+    return _join(max(candidates, key=lambda r: r[0].size))
 
 
 # -- public API --------------------------------------------------------------------
@@ -718,12 +766,14 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
         if label and label.group("rest"):
             abstract = normalize_text(label.group("rest") + "\n" + "\n".join(ln.text for ln in abstract_lines[1:]))
 
-    leading_empty = [p for p in d.empty_pages if p <= _ABSTRACT_PAGES + 1]
     if d.empty_pages:
-        warnings.append(f"no text layer on pages {_ranges(d.empty_pages)}")
-    if not abstract:
-        why = "; abstract not readable without OCR" if leading_empty and leading_empty[0] == 1 else ""
-        warnings.append(f"abstract not found{why}")
+        unreadable = not abstract and d.empty_pages[0] == 1
+        why = "; abstract not readable without OCR" if unreadable else ""
+        warnings.append(f"no text layer on pages {_ranges(d.empty_pages)}{why}")
+        if unreadable:
+            abstract_lines = []
+    if not abstract and not (d.empty_pages and d.empty_pages[0] == 1):
+        warnings.append("abstract not found")
 
     main_end = _main_end(heads, len(d.lines))
     picked = _pick_conclusion(heads, main_end)
@@ -739,7 +789,7 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
         warnings.append("no conclusion, discussion or summary section found")
 
     return Sections(
-        title=_title(d, first_text_page) if first_text_page and first_text_page <= 2 else "",
+        title=(_title(d, first_text_page) if 0 < first_text_page <= 2 else "") or d.meta_title,
         abstract=abstract,
         conclusion=conclusion,
         conclusion_heading=heading,
