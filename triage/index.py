@@ -100,23 +100,29 @@ class Index:
             self._collections[name] = col
         return self._collections[name]
 
+    def _indexed_sha(self, key: str) -> str | None:
+        """The content hash ``key`` is indexed from; '' when indexed without one, None when absent."""
+        got = self._collection(PAPERS).get(ids=[key], include=["metadatas"])
+        return str((got["metadatas"][0] or {}).get("sha256", "")) if got["ids"] else None
+
     def is_current(self, key: str, sha256: str) -> bool:
         """True when ``key`` is indexed from exactly this PDF content."""
-        got = self._collection(PAPERS).get(ids=[key], include=["metadatas"])
-        return bool(got["ids"]) and (got["metadatas"][0] or {}).get("sha256") == sha256
+        return self._indexed_sha(key) == sha256
 
     def upsert(self, key: str, sections: Sections, *, status: str = "", title: str = "") -> bool:
         """Index a paper and its chunks; returns False when it was already current (nothing embedded)."""
         with self._lock:
-            if sections.sha256 and self.is_current(key, sections.sha256):
+            indexed = self._indexed_sha(key)
+            if sections.sha256 and indexed == sections.sha256:
                 return False
             papers, chunks = self._collection(PAPERS), self._collection(CHUNKS)
             doc = paper_document(sections) or title or key
             texts = [doc] + [c.text for c in sections.chunks]
             vectors = self.embedder.embed(texts)
             meta = {"key": key, "sha256": sections.sha256, "status": status, "title": sections.title or title}
-            # Old chunks first: a new version of the paper may have fewer of them.
-            chunks.delete(where={"key": key})
+            if indexed is not None:
+                # A new version of the paper may have fewer chunks: drop the old ones first.
+                chunks.delete(where={"key": key})
             if sections.chunks:
                 chunks.upsert(
                     ids=[f"{key}#{i}" for i in range(len(sections.chunks))],
