@@ -368,6 +368,7 @@ _STOP_RE = re.compile(
     r"data\s+availability|code\s+availability|reproducibility|impact\s+statement|checklist)",
     re.I,
 )
+_ACK_RUN_IN_RE = re.compile(r"^acknowledg(?:e)?ments?\b[.:]?\s+\S", re.I)
 _REFERENCES_RE = re.compile(r"^(?:references|bibliography|literature\s+cited)\b", re.I)
 
 
@@ -402,9 +403,13 @@ def _heading(ln: Line, index: int, body: float) -> Heading | None:
                 core = num.rstrip(".")
                 level = 1 if core.isalpha() else core.count(".") + 1
             return Heading(index, title, text, level)
-    # Run-in: a bold lead ("Acknowledgements We thank...") that names a closing section.
+    # Run-in: a bold lead ("Acknowledgements We thank...") that names a closing section; a
+    # paragraph opening with "Acknowledgements" needs no bold, no conclusion starts that way.
     lead = ln.lead_bold.rstrip(".: ")
     if ln.block_start and lead and len(lead) < 40 and _STOP_RE.match(lead) and not ln.bold:
+        return Heading(index, lead, lead, None, run_in=True)
+    if ln.block_start and _ACK_RUN_IN_RE.match(text):
+        lead = text.split()[0].rstrip(".:")
         return Heading(index, lead, lead, None, run_in=True)
     return None
 
@@ -498,7 +503,7 @@ def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
 _ABSTRACT_LABEL_RE = re.compile(r"^\s*a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\s*(?P<sep>[—–:.\-]|\s|$)\s*(?P<rest>.*)$", re.I)
 _ABSTRACT_STOP_RE = re.compile(
     r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key\s+words|acm\s+reference|"
-    r"(?:\d\.?|I\.?)?\s*introduction\b|\d\.?\s+[A-Z])",
+    r"(?:\d\.?|I\.?)?\s*introduction\b|(?:1|I)\.?\s+[A-Z])",
     re.I,
 )
 _ABSTRACT_PAGES = 3
@@ -560,8 +565,9 @@ def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
     for i, ln in enumerate(lines):
         if ln.page > _ABSTRACT_PAGES:
             break
-        numbered = i in headings and headings[i].level is not None
-        if numbered or (_ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
+        # Only the paper's first section ("1 ...", "I. ...") or a keyword line can close an abstract.
+        first_section = i in headings and re.match(r"^\s*(?:1|I)\.?\s", headings[i].text) is not None
+        if first_section or (_ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
             anchor = i
             break
     if anchor is None:

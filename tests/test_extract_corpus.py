@@ -1,0 +1,76 @@
+"""Extraction accuracy on the real, labelled papers of ``../shared/corpus`` (skipped when absent).
+
+The scoring rule lives in ``bench/bench_extract.py`` so the test and the
+benchmark can never disagree: a field is right when the extracted text holds the
+labelled first and last words with at most 25% (+20 characters) more text than
+the span between them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.bench_extract import score_corpus, score_file
+from tests.conftest import CORPUS
+from triage.errors import PdfError
+from triage.extract import extract, snapshot
+
+TARGET = 0.95
+PDFS = sorted(CORPUS.glob("pdfs/**/*.pdf")) if CORPUS.is_dir() else []
+EDGE = "pdfs/edge_cases/1412.6980v9_no-text-layer-pages1-4.pdf"
+
+
+def test_abstract_and_conclusion_accuracy(corpus: Path) -> None:
+    results = score_corpus(corpus)
+    right = sum(r.abstract.ok + r.conclusion.ok for r in results)
+    total = 2 * len(results)
+    misses = [f"{r.file} {name}: {f.why}" for r in results for name, f in
+              (("abstract", r.abstract), ("conclusion", r.conclusion)) if not f.ok]
+    assert right / total >= TARGET, f"{right}/{total} fields right; misses:\n" + "\n".join(misses)
+
+
+def test_conclusion_kind_and_heading(corpus: Path) -> None:
+    """The kind of closing section (and its heading) matches the label on most papers."""
+    labels = json.loads((corpus / "labels-dev.json").read_text())
+    wrong = []
+    for label in labels:
+        s = extract(corpus / label["file"])
+        if s.conclusion_kind != label["conclusion_kind"]:
+            wrong.append(f"{label['file']}: {s.conclusion_kind} != {label['conclusion_kind']}")
+    assert len(wrong) <= len(labels) * (1 - TARGET), wrong
+
+
+def test_no_text_layer_edge_case(corpus: Path) -> None:
+    s = extract(corpus / EDGE)
+    assert s.abstract == ""
+    assert any("no text layer on pages 1-4" in w and "abstract not readable without OCR" in w for w in s.warnings)
+    label = next(x for x in json.loads((corpus / "labels-dev.json").read_text()) if x["file"] == EDGE)
+    assert score_file(label, s).conclusion.ok
+
+
+def test_no_conclusion_is_reported(corpus: Path) -> None:
+    s = extract(corpus / "pdfs/1411.2738v4.pdf")
+    assert not s.conclusion_found and s.conclusion_kind == "none"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("pdf", PDFS, ids=lambda p: p.name)
+def test_every_corpus_pdf_returns_quickly(pdf: Path, corpus: Path) -> None:
+    start = time.perf_counter()
+    try:
+        s = extract(pdf)
+    except PdfError:
+        return
+    assert s.pages > 0 and s.sha256
+    assert time.perf_counter() - start < 10
+
+
+def test_snapshot_of_a_real_conclusion(corpus: Path, tmp_path: Path) -> None:
+    pdf = corpus / "pdfs/1412.6980v9.pdf"
+    s = extract(pdf)
+    out = snapshot(pdf, s.conclusion_regions, tmp_path / "adam_conclusion.png")
+    assert out is not None and out.stat().st_size > 1000
