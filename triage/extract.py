@@ -259,6 +259,7 @@ class _Doc:
     empty_pages: list[int]
     body_size: float
     meta_title: str = ""
+    two_column_pages: set[int] = field(default_factory=set)
 
 
 def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
@@ -286,7 +287,8 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
     for ln in lines:
         ln.spans = []
     lines = _drop_running_lines(lines, heights)
-    return _Doc(lines, n, heights, widths, empty, _body_size(lines), _metadata_title(doc))
+    two_column = {ln.page for ln in lines if ln.column}
+    return _Doc(lines, n, heights, widths, empty, _body_size(lines), _metadata_title(doc), two_column)
 
 
 def _metadata_title(doc: pymupdf.Document) -> str:
@@ -460,8 +462,23 @@ def _caption_ends(lines: list[Line], start: int) -> int:
     return j
 
 
-def _section_lines(d: _Doc, start: int, stop: int, reference: float) -> list[Line]:
-    """Body lines in [start, stop): no captions, no small print."""
+_SUBCAPTION_RE = re.compile(r"^\s*\([a-h]\)\s")
+
+
+def _is_float(ln: Line, d: _Doc) -> bool:
+    """Full-width text on a two-column page is a table or figure, never running text."""
+    return ln.column == 0 and ln.page in d.two_column_pages
+
+
+def _is_body(ln: Line, d: _Doc) -> bool:
+    """Running text: not small print, not a float, not a sub-figure caption like "(a) ..."."""
+    if _is_small(ln, d.body_size) or _is_float(ln, d):
+        return False
+    return not (ln.size < d.body_size - 0.5 and _SUBCAPTION_RE.match(ln.text))
+
+
+def _section_lines(d: _Doc, start: int, stop: int) -> list[Line]:
+    """Body lines in [start, stop): no captions, floats or small print."""
     lines = d.lines
     out: list[Line] = []
     i = start
@@ -470,7 +487,7 @@ def _section_lines(d: _Doc, start: int, stop: int, reference: float) -> list[Lin
         if ln.block_start and _CAPTION_RE.match(ln.text):
             i = _caption_ends(lines, i)
             continue
-        if not _is_small(ln, reference):
+        if _is_body(ln, d):
             out.append(ln)
         i += 1
     return out
@@ -485,9 +502,13 @@ def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
     regions: list[Region] = []
     cur: list[float] | None = None
     key: tuple[int, int] | None = None
+    prev: Line | None = None
     for ln in lines:
         k = (ln.page, ln.column)
-        if cur is not None and k == key:
+        # A jump down past a figure, or back up, starts a new rectangle: the picture shows text only.
+        adjacent = prev is not None and -2 < ln.y0 - prev.y1 < 2.5 * max(ln.size, prev.size)
+        prev = ln
+        if cur is not None and k == key and adjacent:
             cur = [min(cur[0], ln.x0), min(cur[1], ln.y0), max(cur[2], ln.x1), max(cur[3], ln.y1)]
             continue
         if cur is not None and key is not None:
@@ -675,7 +696,7 @@ def _chunks(d: _Doc, heads: list[Heading]) -> list[Chunk]:
         if ln.block_start and _CAPTION_RE.match(ln.text):
             i = _caption_ends(lines, i)
             continue
-        if not skipping and not _is_small(ln, d.body_size):
+        if not skipping and (_is_body(ln, d) or (ln.page == 1 and not _is_small(ln, d.body_size))):
             if not buf:
                 page = ln.page
             buf.append(ln.text)
@@ -787,7 +808,7 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
     if picked:
         h, kind = picked
         end = _section_end(heads, h, len(d.lines))
-        conclusion_lines = _section_lines(d, h.index + 1, end, d.body_size)
+        conclusion_lines = _section_lines(d, h.index + 1, end)
         conclusion = _join(conclusion_lines)[:_MAX_CONCLUSION_CHARS]
         heading = normalize_text(h.text)
     if not conclusion:
