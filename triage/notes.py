@@ -46,7 +46,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -68,6 +68,7 @@ __all__ = [
     "new_note",
     "new_note_path",
     "find_notes",
+    "read_notes",
     "build_queue",
     "TEMPLATE_SECTIONS",
     "KEEP_BACKUPS",
@@ -155,13 +156,18 @@ class Note:
         return found[-1] if found else None
 
     def to_dict(self) -> dict:
-        """JSON-ready view (what ``triage note show --json`` prints)."""
+        """JSON-ready view (what ``triage note show --json`` prints); lines are 1-based, as editors show them."""
         return {
             "path": str(self.path) if self.path else None,
-            "sections": [asdict(s) for s in self.sections],
-            "entries": [asdict(e) for e in self.entries],
-            "mentions": [asdict(m) for m in self.mentions],
-            "unskimmed": sorted({m.key for m in self.unskimmed_mentions()}),
+            "sections": [{"title": s.title, "level": s.level, "start_line": s.start_line + 1, "end_line": s.end_line + 1}
+                         for s in self.sections],
+            "entries": [
+                {"status": e.status, "key": e.key, "start_line": e.start_line + 1, "end_line": e.end_line + 1,
+                 "children": e.children, "annotations": e.annotations, "images": e.images}
+                for e in self.entries
+            ],
+            "mentions": [{"key": m.key, "line": m.line + 1, "section": m.section} for m in self.mentions],
+            "unskimmed": list(dict.fromkeys(m.key for m in self.unskimmed_mentions())),
         }
 
 
@@ -538,14 +544,15 @@ def _edit(path: Path, change: Callable[[str], str], *, backup_dir: Path | None, 
         if new_text == current:
             return current
         before = current.encode("utf-8")
-        tmp: str | None = _write_tmp(target, new_text.encode("utf-8"))
+        written = _write_tmp(target, new_text.encode("utf-8"))
+        tmp: str | None = written  # cleared once renamed; anything left is removed below
         try:
             # The reader may have saved while we prepared the write: only replace the version we based it on.
             if target.read_bytes() != before:
                 continue
             if backup_dir is not None:
                 _backup(path, before, Path(backup_dir))
-            os.replace(tmp, target)
+            os.replace(written, target)
             tmp = None
             _fsync_dir(target.parent)
             return new_text
@@ -663,6 +670,21 @@ def find_notes(path: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (here.name, d) not in _SKIP_DIRS)
         found.extend(here / f for f in sorted(files) if f.lower().endswith(".md") and not f.startswith("."))
     return sorted(found)
+
+
+def read_notes(path: Path) -> tuple[list[Note], list[NoteError]]:
+    """The note at ``path``, or every note of the folder; in a folder, unreadable notes are returned, not raised."""
+    paths = find_notes(path)
+    if Path(path).is_file():
+        return [read_note(paths[0])], []
+    found: list[Note] = []
+    errors: list[NoteError] = []
+    for p in paths:
+        try:
+            found.append(read_note(p))
+        except NoteError as exc:
+            errors.append(exc)
+    return found, errors
 
 
 def build_queue(notes: Iterable[Note]) -> list[Queued]:
