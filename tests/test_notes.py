@@ -538,3 +538,61 @@ def test_any_append_is_a_pure_insertion_at_the_end_of_the_log(text: str, bullets
         kept = text[starts[log.start_line] : end].rstrip(" \t\r\n")
         assert new_text[starts[log.start_line] :].startswith(kept)
         assert [(e.status, e.key) for e in new.entries if e.key != "zzNewKey2024"] == [(e.status, e.key) for e in old.entries]
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_note_show_lists_the_seed_entries_annotations_and_mentions(seed: Path) -> None:
+    import json
+
+    code, out, err = invoke("note", "show", str(seed), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [(e["status"], e["key"][:6]) for e in data["entries"]] == [
+        ("skim", "pfeiff"), ("skim", "liTrai"), ("skim", "merull"), ("skim", "huangC"), ("read", "pfeiff")]
+    assert data["entries"][0]["start_line"] == 16  # 1-based, as the editor shows it
+    assert sum(len(e["annotations"]) for e in data["entries"]) == 4
+    assert "mialonAugmentedLanguageModels2023" in data["unskimmed"]
+    code, out, err = invoke("note", "show", str(seed))
+    assert code == 0 and "L45-74  read  @pfeifferModularDeepLearning2023" in out and "[soliloquy]" in out
+
+
+def test_queue_lists_what_the_vault_mentions_but_never_skimmed(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "one.md").write_text("## Context\n- @a2020 and @b2021\n")
+    (tmp_path / "sub" / "two.md").write_text("## Log\n- [skim(@a2020)]\n")
+    (tmp_path / "broken.md").write_bytes(b"\xff\xfe")
+    code, out, err = invoke("queue", str(tmp_path), "--json")
+    assert code == 0, err
+    assert json.loads(out) == [{"key": "b2021", "mentions": [{"note": str(tmp_path / "one.md"), "line": 2, "section": "Context"}]}]
+    assert "broken.md" in err and "not UTF-8" in err
+    code, out, err = invoke("queue", str(tmp_path))
+    assert out == "@b2021  one.md:2 (Context)\n"
+
+
+def test_queue_and_show_fail_with_one_clear_line(tmp_path: Path) -> None:
+    for args in (("queue", str(tmp_path / "nope")), ("note", "show", str(tmp_path / "nope.md"))):
+        code, out, err = invoke(*args)
+        assert code == 1 and "Traceback" not in err and err.startswith("error: ")
+
+
+def test_note_new_writes_a_dated_note_and_never_overwrites(tmp_path: Path) -> None:
+    code, out, err = invoke("note", "new", "--title", "Modular DL", "--dir", str(tmp_path / "notes"))
+    assert code == 0, err
+    first = Path(out.strip())
+    assert first.parent == tmp_path / "notes" and first.name.endswith("-modular-dl.md")
+    assert [s.title for s in read_note(first).sections][1:] == list(notes.TEMPLATE_SECTIONS)
+    code, out, err = invoke("note", "new", "--title", "Modular DL", "--dir", str(tmp_path / "notes"))
+    assert Path(out.strip()) != first and first.read_text(encoding="utf-8").startswith("# Modular DL — ")

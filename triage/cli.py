@@ -395,6 +395,88 @@ def tui(ctx: typer.Context) -> None:
         make_app(settings_from(ctx)).run()
 
 
+# -- reading notes (issue 8) ----------------------------------------------------------
+
+note_app = typer.Typer(help="Read and start reading notes.", no_args_is_help=True)
+app.add_typer(note_app, name="note")
+
+
+@note_app.command("show")
+def note_show(
+    note: Annotated[Path, typer.Argument(help="The reading note (markdown).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (lines are 1-based).")] = False,
+) -> None:
+    """Show a note's sections, log entries (status, key, lines, annotations) and mentions."""
+    with handled():
+        from triage.notes import read_note
+
+        parsed = read_note(note)
+        data = parsed.to_dict()
+        if as_json:
+            print_json(data)
+            return
+        typer.echo("sections: " + ", ".join(f"{s['title']} ({s['start_line']}-{s['end_line']})" for s in data["sections"]))
+        for e in data["entries"]:
+            typer.echo(f"L{e['start_line']}-{e['end_line']}  {e['status']:<5} @{e['key']}")
+            for a in e["annotations"]:
+                typer.echo(f"    [{a}]")
+            for image in e["images"]:
+                typer.echo(f"    ![]({image})")
+        if not data["entries"]:
+            typer.echo("no log entries")
+        for m in data["mentions"]:
+            typer.echo(f"mention  L{m['line']}  @{m['key']}  ({m['section'] or 'before the first heading'})")
+        if data["unskimmed"]:
+            typer.echo("never skimmed: " + ", ".join("@" + k for k in data["unskimmed"]))
+
+
+@note_app.command("new")
+def note_new(
+    title: Annotated[Optional[str], typer.Option("--title", help="Title of the session (default: 'Reading session').")] = None,
+    folder: Annotated[Path, typer.Option("--dir", help="Folder for the new note (default: here).")] = Path("."),
+) -> None:
+    """Start a new session note from the template (tl;dr, Context, Done, Learned, Next?, Log), dated today."""
+    with handled():
+        from datetime import date
+
+        from triage.errors import NoteError
+        from triage.notes import new_note, new_note_path
+
+        today = date.today()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = new_note_path(folder, title, today)
+            with path.open("x", encoding="utf-8", newline="") as f:
+                f.write(new_note(title, today))
+        except OSError as exc:
+            raise NoteError(f"cannot create a note in {folder}: {exc.strerror or exc}") from None
+        typer.echo(str(path))
+
+
+@app.command()
+def queue(
+    path: Annotated[Path, typer.Argument(help="A reading note, or a folder of notes (an Obsidian/Logseq vault).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Papers your notes mention but never skimmed, and where you mentioned them."""
+    with handled():
+        from triage.notes import build_queue, read_notes
+
+        found, problems = read_notes(path)
+        for problem in problems:
+            err(f"warning: skipped {problem.message}")
+        items = build_queue(found)
+        if as_json:
+            print_json([q.to_dict() for q in items])
+            return
+        for q in items:
+            where = ", ".join(
+                f"{p.relative_to(path) if path.is_dir() and p else p}:{m.line + 1} ({m.section or '-'})" for p, m in q.mentions
+            )
+            typer.echo(f"@{q.key}  {where}")
+        err(f"{len(items)} never skimmed in {len(found)} note(s)" if items else "nothing queued: every paper mentioned has an entry")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
