@@ -126,6 +126,7 @@ def simple_paper(
     after_conclusion: list[Item] | None = None,
     cover_page: bool = False,
     extra_sections: int = 0,
+    with_conclusion: bool = True,
 ) -> Path:
     """A paper with the usual parts; the caller varies one of them."""
     ts = Typesetter(two_column=two_column)
@@ -155,10 +156,13 @@ def simple_paper(
     for n in range(extra_sections):
         ts.add(heading(f"4.{n + 1} More Related Work"))
         ts.add(para(BODY))
-    ts.add(heading(conclusion_heading))
-    ts.add(para(CONCLUSION))
-    for item in after_conclusion or [heading("Acknowledgements"), para("We thank the reviewers."),
-                                     heading("References"), para("[1] A. Author. A paper. 2020.")]:
+    if with_conclusion:
+        ts.add(heading(conclusion_heading))
+        ts.add(para(CONCLUSION))
+    if after_conclusion is None:
+        after_conclusion = [heading("Acknowledgements"), para("We thank the reviewers."),
+                            heading("References"), para("[1] A. Author. A paper. 2020.")]
+    for item in after_conclusion:
         ts.add(item)
     return ts.save(path)
 
@@ -291,6 +295,60 @@ def test_run_in_bold_acknowledgements_ends_conclusion(tmp_path: Path) -> None:
     out = tmp_path / "q.pdf"
     doc.save(out)
     assert extract(out).conclusion == CONCLUSION
+
+
+def _append_lines(pdf: Path, out: Path, lines: list[list[tuple[str, str, float]]]) -> Path:
+    """Write lines of (text, font, size) runs below the last text of the last page; [] is a blank line."""
+    doc = pymupdf.open(pdf)
+    page = doc[-1]
+    y = max(b[3] for b in page.get_text("blocks") if b[1] < 700) + 24
+    for runs in lines:
+        x = 72.0
+        for text, font, size in runs:
+            page.insert_text((x, y), text, fontsize=size, fontname=font)
+            x += pymupdf.get_text_length(text + " ", fontname=font, fontsize=size)
+        y += 14
+    doc.save(out)
+    return out
+
+
+def test_run_in_bold_conclusion(tmp_path: Path) -> None:
+    """A LaTeX \\paragraph{Conclusion.}: the conclusion starts on the heading's own line."""
+    first, second = CONCLUSION.split(". ", 1)
+    pdf = simple_paper(tmp_path / "p.pdf", with_conclusion=False, after_conclusion=[])
+    out = _append_lines(pdf, tmp_path / "q.pdf", [
+        [("Conclusion.", "hebo", 10), (first + ".", "helv", 10)],
+        [(second, "helv", 10)],
+        [],
+        [("References", "helv", 10)],
+        [("[1] A. Author. A paper. 2020.", "helv", 10)],
+    ])
+    s = extract(out)
+    assert s.conclusion_found and s.conclusion_kind == "conclusion"
+    assert s.conclusion == CONCLUSION
+
+
+def test_small_caps_roman_heading_and_plain_references(tmp_path: Path) -> None:
+    """IEEE small capitals come out smaller than the body; an unstyled "References" still ends the section."""
+    pdf = simple_paper(tmp_path / "p.pdf", with_conclusion=False, after_conclusion=[])
+    out = _append_lines(pdf, tmp_path / "q.pdf", [
+        [("VI. CONCLUSION", "helv", 8)],
+        [],
+        [(CONCLUSION, "helv", 10)],
+        [],
+        [("References", "helv", 10)],
+        [("[1] A. Author. A paper. 2020.", "helv", 10)],
+    ])
+    s = extract(out)
+    assert s.conclusion_heading == "VI. CONCLUSION"
+    assert s.conclusion == CONCLUSION
+
+
+@pytest.mark.parametrize(("head", "kind"), [("Final Remarks", "conclusion"), ("5. Discussion & Future Work", "discussion"),
+                                            ("6 Summary", "summary")])
+def test_other_closing_sections(tmp_path: Path, head: str, kind: str) -> None:
+    s = extract(simple_paper(tmp_path / "p.pdf", conclusion_heading=head))
+    assert (s.conclusion_kind, s.conclusion) == (kind, CONCLUSION)
 
 
 def test_discussion_fallback(tmp_path: Path) -> None:

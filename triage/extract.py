@@ -362,6 +362,7 @@ _HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING}\s*)?(?P<title>[A-Z][^\n]{{0,90}}
 _TOC_RE = re.compile(r"(?:\.\s*){4,}|\s\.\s\.|\s\d{1,3}\s*$")
 _CAPTION_RE = re.compile(r"^\s*(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+\s*[.:|]?", re.I)
 _CONCLUSION_RE = re.compile(r"\bconclu(?:sions?|ding|sion)\b", re.I)
+_REMARKS_RE = re.compile(r"^(?:final|closing|concluding)\s+(?:remarks|thoughts|words)\b", re.I)
 _DISCUSSION_RE = re.compile(r"^(?:general\s+)?discussions?\b", re.I)
 _SUMMARY_RE = re.compile(r"^summary\b", re.I)
 _STOP_RE = re.compile(
@@ -369,6 +370,9 @@ _STOP_RE = re.compile(
     r"ethic(?:s|al)|broader\s+impacts?|author\s+contributions?|funding|competing\s+interests|"
     r"data\s+availability|code\s+availability|reproducibility|impact\s+statement|checklist)",
     re.I,
+)
+_CLOSING_LINE_RE = re.compile(
+    r"^(?:acknowledg(?:e)?ments?|references|bibliography|limitations|appendix|appendices)$", re.I
 )
 _ACK_RUN_IN_RE = re.compile(r"^acknowledg(?:e)?ments?\b[.:]?\s+\S", re.I)
 _REFERENCES_RE = re.compile(r"^(?:references|bibliography|literature\s+cited)\b", re.I)
@@ -383,36 +387,61 @@ class Heading:
     text: str  # as printed
     level: int | None  # 1 for "6", 2 for "6.1"; None when unnumbered
     run_in: bool = False  # bold lead of a paragraph ("Acknowledgements We thank ...")
+    rest: str = ""  # for a run-in heading, the paragraph text after the lead
 
 
 def _heading(ln: Line, index: int, body: float) -> Heading | None:
     """The line as a heading, or None when it reads as body text, a caption or a TOC entry."""
     text = ln.text.strip()
-    if len(text) > 90 or len(text) < 3:
+    return _section_heading(ln, text, index, body) or _closing_line(ln, text, index) or _run_in(ln, text, index)
+
+
+def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | None:
+    """A numbered or styled short line: "6 Conclusion", "VI. CONCLUSION", a bold "Conclusion"."""
+    if not 3 <= len(text) <= 90 or _TOC_RE.search(text) or _CAPTION_RE.match(text):
+        return None
+    m = _HEADING_RE.match(text)
+    if not m:
+        return None
+    title, num = m.group("title").strip(), (m.group("num") or "").rstrip(".")
+    if len(title.split()) > 10 or title.endswith((".", ",", ";", ":")):
         return None
     styled = ln.bold or ln.size >= body + 0.8
-    m = _HEADING_RE.match(text)
-    if m and not _TOC_RE.search(text) and not _CAPTION_RE.match(text):
-        title = m.group("title").strip()
-        num = m.group("num")
-        caps = title.isupper() and sum(c.isalpha() for c in title) >= 4
-        words = len(title.split())
-        if words <= 10 and not title.endswith((".", ",", ";", ":")) and (styled or (caps and ln.size >= body - 0.6)):
-            if num and num.rstrip(".").isdigit() is False and len(num.rstrip(".")) == 1 and not styled:
-                return None  # "A Simple Case" in body caps without styling is not an appendix heading
-            level = None
-            if num:
-                core = num.rstrip(".")
-                level = 1 if core.isalpha() else core.count(".") + 1
-            return Heading(index, title, text, level)
-    # Run-in: a bold lead ("Acknowledgements We thank...") that names a closing section; a
-    # paragraph opening with "Acknowledgements" needs no bold, no conclusion starts that way.
-    lead = ln.lead_bold.rstrip(".: ")
-    if ln.block_start and lead and len(lead) < 40 and _STOP_RE.match(lead) and not ln.bold:
-        return Heading(index, lead, lead, None, run_in=True)
-    if ln.block_start and _ACK_RUN_IN_RE.match(text):
-        lead = text.split()[0].rstrip(".:")
-        return Heading(index, lead, lead, None, run_in=True)
+    caps = title.isupper() and sum(c.isalpha() for c in title) >= 4
+    # Small capitals ("VI. CONCLUSION" in IEEE) come out smaller than the body text.
+    caps_heading = caps and ln.size >= (body * 0.7 if num else body - 0.6)
+    if not (styled or caps_heading):
+        return None
+    if len(num) == 1 and num.isalpha() and not styled:
+        return None  # "A SIMPLE CASE" in body caps is not an appendix heading
+    level = None if not num else 1 if num.isalpha() else num.count(".") + 1
+    return Heading(index, title, text, level)
+
+
+def _closing_line(ln: Line, text: str, index: int) -> Heading | None:
+    """'References', 'Acknowledgments', 'Limitations' alone on a line end a section even unstyled."""
+    if ln.block_start and _CLOSING_LINE_RE.match(text):
+        return Heading(index, text, text, None)
+    return None
+
+
+def _run_in(ln: Line, text: str, index: int) -> Heading | None:
+    """A bold lead opening a paragraph that names a closing section or the conclusion.
+
+    "Acknowledgements We thank ..." ends the section before it; "Conclusion. We showed ..."
+    (a LaTeX \\paragraph) can be the conclusion itself.  A paragraph opening with
+    "Acknowledgements" needs no bold: no conclusion sentence starts that way.
+    """
+    if not ln.block_start:
+        return None
+    lead = ln.lead_bold.strip()
+    title = lead.rstrip(".:— ")
+    names_a_section = bool(_STOP_RE.match(title)) or _kind(title) == "conclusion"
+    if lead and not ln.bold and len(title.split()) <= 5 and text.startswith(lead) and names_a_section:
+        return Heading(index, title, title, None, run_in=True, rest=text[len(lead):].strip())
+    if _ACK_RUN_IN_RE.match(text):
+        title = text.split()[0].rstrip(".:")
+        return Heading(index, title, title, None, run_in=True, rest=text[len(title):].lstrip(".: "))
     return None
 
 
@@ -617,9 +646,10 @@ def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
 
 
 def _kind(title: str) -> str | None:
+    """conclusion / discussion / summary for a heading title, else None."""
     if len(title.split()) > 8:
         return None
-    if _CONCLUSION_RE.search(title):
+    if _CONCLUSION_RE.search(title) or _REMARKS_RE.match(title):
         return "conclusion"
     if _DISCUSSION_RE.match(title):
         return "discussion"
@@ -630,18 +660,21 @@ def _kind(title: str) -> str | None:
 
 def _pick_conclusion(heads: list[Heading], main_end: int) -> tuple[Heading, str] | None:
     """The last conclusion heading in the main text; else the last discussion / summary."""
-    found: dict[str, list[Heading]] = {"conclusion": [], "discussion": [], "summary": []}
+    found: dict[str, list[Heading]] = {"conclusion": [], "run-in": [], "discussion": [], "summary": []}
     for h in heads:
-        if h.index >= main_end or h.run_in:
+        if h.index >= main_end:
             continue
         kind = _kind(h.title)
-        if kind:
+        if kind and h.run_in:
+            if kind == "conclusion":  # "Discussion." paragraphs are everywhere; only a run-in conclusion counts
+                found["run-in"].append(h)
+        elif kind:
             found[kind].append(h)
-    for kind in ("conclusion", "discussion", "summary"):
+    for kind in ("conclusion", "run-in", "discussion", "summary"):
         cands = found[kind]
         if cands:
             top = [h for h in cands if h.level in (None, 1)]
-            return (top or cands)[-1], kind
+            return (top or cands)[-1], "conclusion" if kind == "run-in" else kind
     return None
 
 
@@ -652,7 +685,7 @@ def _section_end(heads: list[Heading], start: Heading, limit: int) -> int:
             continue
         if h.run_in or _STOP_RE.match(h.title) or _REFERENCES_RE.match(h.title):
             return h.index
-        if start.level is None or h.level is None or h.level <= start.level:
+        if start.run_in or start.level is None or h.level is None or h.level <= start.level:
             return h.index
     return limit
 
@@ -809,7 +842,11 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
         h, kind = picked
         end = _section_end(heads, h, len(d.lines))
         conclusion_lines = _section_lines(d, h.index + 1, end)
-        conclusion = _join(conclusion_lines)[:_MAX_CONCLUSION_CHARS]
+        conclusion = _join(conclusion_lines)
+        if h.run_in:  # the conclusion starts on the heading's own line, after the bold lead
+            conclusion = normalize_text(h.rest + "\n" + "\n".join(ln.text for ln in conclusion_lines))
+            conclusion_lines = [d.lines[h.index], *conclusion_lines]
+        conclusion = conclusion[:_MAX_CONCLUSION_CHARS]
         heading = normalize_text(h.text)
     if not conclusion:
         kind, heading, conclusion_lines = "none", None, []
