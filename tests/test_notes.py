@@ -243,9 +243,9 @@ def test_format_entry_matches_the_seed_style() -> None:
     assert entry.key == "pfeifferModularDeepLearning2023" and entry.images == ["asset/x.png"] and len(entry.children) == 5
 
 
-@pytest.mark.parametrize("status, key", [("skim", "bad key"), ("skim", "k)"), ("ski m", "k2020"), ("", "k2020")])
+@pytest.mark.parametrize("status, key", [("skim", "bad key"), ("skim", "k)"), ("skim", "10.1000/xyz"), ("ski m", "k2020"), ("", "k2020")])
 def test_format_entry_refuses_what_would_not_parse_back(status: str, key: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(NoteError, match="cannot write a log entry"):
         format_entry(status, key, ["x"])
 
 
@@ -539,6 +539,17 @@ def test_any_append_is_a_pure_insertion_at_the_end_of_the_log(text: str, bullets
         assert new_text[starts[log.start_line] :].startswith(kept)
         assert [(e.status, e.key) for e in new.entries if e.key != "zzNewKey2024"] == [(e.status, e.key) for e in old.entries]
 
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(NOTES)
+def test_marking_done_is_a_pure_insertion_under_done(text: str) -> None:
+    new_text = insert_into_section(text, "Done", ["- @zzDoneKey2024 finished"], create_before="Log")
+    assert "- @zzDoneKey2024 finished" in only_insertion(text, new_text)
+    new = parse(new_text)
+    (mention,) = [m for m in new.mentions if m.key == "zzDoneKey2024"]
+    assert mention.section == "Done"
+    assert [(e.status, e.key) for e in new.entries] == [(e.status, e.key) for e in parse(text).entries]
 
 # -- the command line ------------------------------------------------------------------------------------
 

@@ -374,13 +374,15 @@ def format_entry(
 
     A list among ``bullets`` holds sub-bullets of the bullet before it (lists
     nest further).  A bullet with several lines keeps them, aligned under its
-    text.  Empty bullets are left out.
+    text.  Empty bullets are left out.  ``NoteError`` if the status or key
+    would not read back as an entry.
     """
+    # An entry that would not parse back would never count as logged: the paper would be re-added on every run.
     key = key.removeprefix("@")
     if not re.fullmatch(r"[A-Za-z][\w-]*", status):
-        raise ValueError(f"not a status word: {status!r}")
+        raise NoteError(f"cannot write a log entry with status {status!r}: it must be one word, like 'skim'")
     if find_citekeys("@" + key) != [key]:
-        raise ValueError(f"not a citekey: {key!r}")
+        raise NoteError(f"cannot write a log entry for {key!r}: it is not a citekey", "give the paper a Better BibTeX key")
     out = [f"- [{status}(@{key})]"]
 
     def emit(items: list, depth: int) -> None:
@@ -584,7 +586,8 @@ def _write_tmp(target: Path, data: bytes) -> str:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        with contextlib.suppress(OSError):  # some mounts refuse chmod; the content matters more than the mode
+            os.chmod(tmp, mode)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
