@@ -247,7 +247,7 @@ def _heading(line: str) -> tuple[int, str] | None:
 
 
 def _scannable(line: str) -> str:
-    """The line with inline code and URLs blanked, so neither yields mentions or annotations."""
+    """The line with inline code and URLs blanked, so neither yields mentions."""
     line = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
     return _URL.sub(lambda m: " " * len(m.group(0)), line)
 
