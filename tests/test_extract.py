@@ -334,7 +334,8 @@ def test_small_caps_roman_heading_and_plain_references(tmp_path: Path) -> None:
     out = _append_lines(pdf, tmp_path / "q.pdf", [
         [("VI. CONCLUSION", "helv", 8)],
         [],
-        [(CONCLUSION, "helv", 10)],
+        [(CONCLUSION.split(". ", 1)[0] + ".", "helv", 10)],
+        [(CONCLUSION.split(". ", 1)[1], "helv", 10)],
         [],
         [("References", "helv", 10)],
         [("[1] A. Author. A paper. 2020.", "helv", 10)],
