@@ -298,10 +298,10 @@ class Triage:
                 progress(f"@{key}", i, len(pending))
             try:
                 paper, sections, verdict, cached = self.triage(key, critic=critic)
+                blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
             except TriageError as exc:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(exc)))
                 continue
-            blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
             report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=cached, written=not dry_run))
         if progress:
             progress("done", len(pending), len(pending))
