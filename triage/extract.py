@@ -359,6 +359,8 @@ def _ranges(pages: Sequence[int]) -> str:
 
 _NUMBERING = r"(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H](?:\.\d{1,2}){0,3})\.?)"
 _HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING}\s*)?(?P<title>[A-Z][^\n]{{0,90}})$")
+# Small capitals often come out letter-split: "C ONCLUSION", "R EFERENCES".
+_SPACED_CAPS_RE = re.compile(r"\b([A-Z]) (?=[A-Z]{2,}\b)")
 _TOC_RE = re.compile(r"(?:\.\s*){4,}|\s\.\s\.|\s\d{1,3}\s*$")
 _CAPTION_RE = re.compile(r"^\s*(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+\s*[.:|]?", re.I)
 _CONCLUSION_RE = re.compile(r"\bconclu(?:sions?|ding|sion)\b", re.I)
@@ -403,7 +405,7 @@ def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | 
     m = _HEADING_RE.match(text)
     if not m:
         return None
-    title, num = m.group("title").strip(), (m.group("num") or "").rstrip(".")
+    title, num = _SPACED_CAPS_RE.sub(r"\1", m.group("title").strip()), (m.group("num") or "").rstrip(".")
     if len(title.split()) > 10 or title.endswith((".", ",", ";", ":")):
         return None
     styled = ln.bold or ln.size >= body + 0.8
@@ -415,7 +417,7 @@ def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | 
     if len(num) == 1 and num.isalpha() and not styled:
         return None  # "A SIMPLE CASE" in body caps is not an appendix heading
     level = None if not num else 1 if num.isalpha() else num.count(".") + 1
-    return Heading(index, title, text, level)
+    return Heading(index, title, _SPACED_CAPS_RE.sub(r"\1", text), level)
 
 
 def _closing_line(ln: Line, text: str, index: int) -> Heading | None:
