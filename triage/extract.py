@@ -93,6 +93,7 @@ class Line:
     lead_bold: str  # the text of the leading bold spans (run-in headings)
     column: int  # 0 full width, 1 left, 2 right
     block_start: bool  # first line of a MuPDF block
+    raised_start: bool = False  # starts with a smaller, raised run: a footnote number
     spans: list[dict] = field(default_factory=list, repr=False)  # only while the page is built
 
 
@@ -188,7 +189,9 @@ def _style(spans: Iterable[dict]) -> tuple[float, bool, str]:
 
 def _make_line(spans: list[dict], pno: int, x0: float, y0: float, x1: float, y1: float, *, block_start: bool) -> Line:
     size, bold, lead = _style(spans)
-    return Line(pno, x0, y0, x1, y1, _span_text(spans), size, bold, lead, 0, block_start, spans)
+    first = spans[0]
+    raised = len(spans) > 1 and first["size"] < size - 1 and first["text"].strip().isdigit()
+    return Line(pno, x0, y0, x1, y1, _span_text(spans), size, bold, lead, 0, block_start, raised, spans)
 
 
 def _extend_line(line: Line, spans: list[dict], x1: float, y0: float) -> None:
@@ -473,8 +476,14 @@ def _headings(d: _Doc) -> list[Heading]:
 
 
 def _is_small(ln: Line, reference: float) -> bool:
-    """Footnotes, figure labels and sub/superscripts are set clearly smaller than the text."""
-    return ln.size < reference * 0.86
+    """Footnotes, figure labels and sub/superscripts are set clearly smaller than the text.
+
+    A footnote only a little smaller than the text still gives itself away by its marker:
+    a raised number or a symbol (∗ † ‡ § ¶) in front.
+    """
+    if ln.size < reference * 0.86:
+        return True
+    return ln.size < reference - 0.5 and (ln.text.lstrip()[:1] in _FOOTNOTE_MARKS or ln.raised_start)
 
 
 def _caption_ends(lines: list[Line], start: int) -> int:
@@ -493,6 +502,7 @@ def _caption_ends(lines: list[Line], start: int) -> int:
     return j
 
 
+_FOOTNOTE_MARKS = set("∗*†‡§¶")
 _SUBCAPTION_RE = re.compile(r"^\s*\([a-h]\)\s")
 
 
