@@ -365,7 +365,9 @@ _HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING}\s*)?(?P<title>[A-Z][^\n]{{0,90}}
 # Small capitals often come out letter-split: "C ONCLUSION", "R EFERENCES".
 _SPACED_CAPS_RE = re.compile(r"\b([A-Z]) (?=[A-Z]{2,}\b)")
 _TOC_RE = re.compile(r"(?:\.\s*){4,}|\s\.\s\.|\s\d{1,3}\s*$")
-_CAPTION_RE = re.compile(r"^\s*(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*[A-Z]?\d+\s*[.:|]?", re.I)
+_CAPTION_RE = re.compile(
+    r"^\s*(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*(?:[A-Z]?\d+|[IVX]+)(?:\s*[.:|—–]|\s*$)", re.I
+)
 _CONCLUSION_RE = re.compile(r"\bconclu(?:sions?|ding|sion)\b", re.I)
 _REMARKS_RE = re.compile(r"^(?:final|closing|concluding)\s+(?:remarks|thoughts|words)\b", re.I)
 _DISCUSSION_RE = re.compile(r"^(?:general\s+)?discussions?\b", re.I)
@@ -511,9 +513,9 @@ def _is_float(ln: Line, d: _Doc) -> bool:
     return ln.column == 0 and ln.page in d.two_column_pages
 
 
-def _is_body(ln: Line, d: _Doc) -> bool:
+def _is_body(ln: Line, d: _Doc, *, floats_allowed: bool = False) -> bool:
     """Running text: not small print, not a float, not a sub-figure caption like "(a) ..."."""
-    if _is_small(ln, d.body_size) or _is_float(ln, d):
+    if _is_small(ln, d.body_size) or (_is_float(ln, d) and not floats_allowed):
         return False
     return not (ln.size < d.body_size - 0.5 and _SUBCAPTION_RE.match(ln.text))
 
@@ -741,7 +743,8 @@ def _chunks(d: _Doc, heads: list[Heading]) -> list[Chunk]:
         if ln.block_start and _CAPTION_RE.match(ln.text):
             i = _caption_ends(lines, i)
             continue
-        if not skipping and (_is_body(ln, d) or (ln.page == 1 and not _is_small(ln, d.body_size))):
+        # Page 1 may set the abstract full width above the columns: keep its "floats" in the index.
+        if not skipping and _is_body(ln, d, floats_allowed=ln.page == 1):
             if not buf:
                 page = ln.page
             buf.append(ln.text)
