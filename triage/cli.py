@@ -477,6 +477,94 @@ def queue(
         err(f"{len(items)} never skimmed in {len(found)} note(s)" if items else "nothing queued: every paper mentioned has an entry")
 
 
+# -- nightly digest (issue 9) ----------------------------------------------------------
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    category_args: Annotated[Optional[list[str]], typer.Argument(metavar="CATEGORY", help="arXiv categories, as with --categories.", show_default=False)] = None,
+    categories: Annotated[Optional[list[str]], typer.Option("--categories", "-c", help="arXiv categories (repeatable, or space/comma separated; default: settings).")] = None,
+    query: Annotated[Optional[str], typer.Option("--query", "-q", help="Also search the arXiv API (query syntax, e.g. 'abs:adapter').")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="API query: submitted since DATE (YYYY-MM-DD; default yesterday).")] = None,
+    feed: Annotated[Optional[list[str]], typer.Option("--feed", help="A listing feed file or URL to read instead of the category feeds (repeatable).")] = None,
+    top: Annotated[Optional[int], typer.Option("--top", min=0, help="Papers the critic judges (default: settings).")] = None,
+    max_cost: Annotated[Optional[float], typer.Option("--max-cost", min=0.0, help="Stop the critic (not the digest) after spending this many USD.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for YYYY-MM-DD.md (default: <home>/digests).")] = None,
+    email: Annotated[bool, typer.Option("--email", help="Also send it as an HTML e-mail (SMTP settings; TRIAGE_SMTP_PASSWORD).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Rank only: no critic, no state, no file, no e-mail.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    schedule: Annotated[bool, typer.Option("--schedule", help="Print a crontab line and systemd service + timer units, and exit.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another digest is running, wait for it instead of exiting with 75.")] = False,
+    critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
+) -> None:
+    """Tonight's arXiv, ranked by your profile, the top N judged by your constitution, as a note (and e-mail).
+
+    Non-interactive and safe under cron: one run at a time (a lock in the data
+    home), reruns of a night add nothing and call no critic, logs go to
+    <home>/logs/digest.log.  Exit codes: 0 written (also an empty night or a
+    spent budget); 1 bad input; 2 usage; 3 a feed, the critic or SMTP failed
+    (the digest is still written from what was read); 75 another digest is
+    running (retry later, or pass --wait).
+    """
+    import re
+    import shutil
+    from datetime import date
+
+    from triage.digest import EXIT_LOCKED, DigestLocked, DigestOptions, run_digest, schedule_units
+
+    if schedule:
+        obj = ctx.find_root().obj or {}
+        exe = shutil.which("triage", path=str(Path(sys.executable).parent)) or shutil.which("triage") or f"{sys.executable} -m triage.cli"
+        home = obj.get("home")
+        command = f"{exe} digest" + (" --email" if email else "")
+        units = schedule_units(command, home=Path(home).resolve() if home else None)
+        if as_json:
+            print_json(units)
+        else:
+            typer.echo(f"# crontab -e\n{units['crontab']}\n")
+            typer.echo(f"# ~/.config/systemd/user/triage-digest.service\n{units['service']}")
+            typer.echo(f"# ~/.config/systemd/user/triage-digest.timer\n{units['timer']}")
+            typer.echo(f"# {units['install']}")
+        return
+    wanted = [c for raw in [*(categories or []), *(category_args or [])] for c in re.split(r"[\s,]+", raw) if c]
+    for c in wanted:
+        if not re.fullmatch(r"[a-z][a-z-]*(\.[A-Za-z-]+)?", c):
+            raise typer.BadParameter(f"{c!r} is not an arXiv category (e.g. cs.LG)", param_hint="--categories")
+    try:
+        since_date = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
+    with handled():
+        core = service(ctx, critic=critic)
+        options = DigestOptions(
+            categories=wanted or None, query=query, since=since_date, feeds=list(feed or []), top_n=top,
+            max_cost_usd=max_cost, out_dir=out, email=email, dry_run=dry_run, wait=wait,
+        )
+        try:
+            with progress_bar("digest") as progress:
+                report = run_digest(core, options, progress=progress)
+        except DigestLocked as exc:
+            err(f"{exc.message}; this run exits with {EXIT_LOCKED} ({exc.hint})")
+            raise typer.Exit(EXIT_LOCKED) from None
+        if as_json:
+            print_json(report.to_dict())
+        else:
+            for c in report.top:
+                v = c.verdict
+                shown = f"{v.decision.value} {v.score:.1f}/10" + (" (cached)" if c.cached else "") if v else f"not judged: {c.not_judged}"
+                typer.echo(f"@{c.key}: {shown}  [{c.score:.3f}] {c.entry.title}")
+            for message in report.errors:
+                err(f"error: {message}")
+            where = str(report.path) if report.path else "nothing written (dry run)"
+            mail = " · e-mailed" if report.emailed else (f" · e-mail {report.email_note}" if report.email_note else "")
+            err(f"{report.night}: {report.candidates} new of {report.listed} listed, {len(report.top)} to the critic "
+                f"({report.critic_calls} calls, ${report.cost_usd:.4f}){' · budget reached' if report.budget_reached else ''}"
+                f"{mail}; {where}")
+        if report.exit_code:
+            raise typer.Exit(report.exit_code)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -92,6 +92,46 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m020_digest(db: sqlite3.Connection) -> None:
+    """The nightly digest: every arXiv (id, version) seen, on which night, and every run."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE digest_seen (
+            arxiv_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            night TEXT NOT NULL,
+            key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            announce_type TEXT NOT NULL DEFAULT '',
+            score REAL,
+            closest TEXT NOT NULL DEFAULT '',
+            entry_json TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            run_id INTEGER,
+            PRIMARY KEY (arxiv_id, version)
+        );
+        CREATE INDEX digest_seen_night ON digest_seen(night, kind);
+        CREATE INDEX digest_seen_key ON digest_seen(key);
+        CREATE TABLE digest_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            night TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            pid INTEGER,
+            sources TEXT NOT NULL DEFAULT '[]',
+            stats TEXT NOT NULL DEFAULT '{}',
+            digest_path TEXT,
+            emailed_hash TEXT,
+            error TEXT
+        );
+        CREATE INDEX digest_runs_night ON digest_runs(night, id);
+        """
+    )
+
+
 @dataclass(frozen=True)
 class PaperRecord:
     """A paper as the state knows it: metadata, status, PDF hash."""
@@ -312,3 +352,93 @@ class State:
         with self._lock:
             rows = self._db.execute("SELECT verdict_json FROM verdicts WHERE key = ? ORDER BY id", (key,)).fetchall()
         return [Verdict.model_validate_json(r["verdict_json"]) for r in rows]
+
+
+    # -- nightly digest (triage/digest.py) ---------------------------------------------
+    # Rows are plain dicts: the digest module owns their meaning; the state only keeps them.
+
+    _DIGEST_CHUNK = 500  # ids per IN (...) query
+
+    def digest_seen(self, arxiv_ids: list[str]) -> dict[str, list[dict]]:
+        """Every seen (id, version) row for these arXiv ids, by id, oldest version first."""
+        out: dict[str, list[dict]] = {}
+        ids = list(dict.fromkeys(arxiv_ids))
+        with self._lock:
+            for i in range(0, len(ids), self._DIGEST_CHUNK):
+                part = ids[i : i + self._DIGEST_CHUNK]
+                rows = self._db.execute(
+                    f"SELECT * FROM digest_seen WHERE arxiv_id IN ({','.join('?' * len(part))}) ORDER BY version",
+                    part,
+                ).fetchall()
+                for r in rows:
+                    out.setdefault(r["arxiv_id"], []).append(dict(r))
+        return out
+
+    def digest_mark_seen(self, rows: list[dict]) -> int:
+        """Record (id, version) rows in one transaction; rows already there are kept as they were."""
+        now = utcnow().isoformat()
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO digest_seen (arxiv_id, version, night, key, kind, announce_type, score, closest, "
+                "entry_json, first_seen_at, run_id) VALUES (:arxiv_id, :version, :night, :key, :kind, :announce_type, "
+                ":score, :closest, :entry_json, :first_seen_at, :run_id)",
+                [{"first_seen_at": now, "run_id": None, "closest": "", "score": None, **r} for r in rows],
+            )
+            return db.total_changes - before
+
+    def digest_night(self, night: str) -> list[dict]:
+        """Every row first seen on ``night`` (YYYY-MM-DD)."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM digest_seen WHERE night = ? ORDER BY arxiv_id, version", (night,))
+            return [dict(r) for r in rows.fetchall()]
+
+    def digest_key_owner(self, key: str) -> str | None:
+        """The arXiv id a digest key was given to, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT arxiv_id FROM digest_seen WHERE key = ? LIMIT 1", (key,)).fetchone()
+        return row["arxiv_id"] if row else None
+
+    def keys_for_arxiv_ids(self, arxiv_ids: list[str]) -> dict[str, str]:
+        """Papers already in the state with one of these arXiv ids: id -> key."""
+        wanted = set(arxiv_ids)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, json_extract(paper_json, '$.arxiv_id') AS aid FROM papers WHERE aid IS NOT NULL"
+            ).fetchall()
+        return {r["aid"]: r["key"] for r in rows if r["aid"] in wanted}
+
+    def digest_run_start(self, night: str, sources: str, pid: int) -> int:
+        """Record a digest run as running; returns its id."""
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO digest_runs (night, started_at, status, pid, sources) VALUES (?, ?, 'running', ?, ?)",
+                (night, utcnow().isoformat(), pid, sources),
+            )
+            return int(cur.lastrowid or 0)
+
+    def digest_run_finish(self, run_id: int, status: str, *, stats: str = "{}", digest_path: str | None = None,
+                          emailed_hash: str | None = None, error: str | None = None) -> None:
+        """Close a digest run with its outcome."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE digest_runs SET finished_at = ?, status = ?, stats = ?, digest_path = ?, "
+                "emailed_hash = COALESCE(?, emailed_hash), error = ? WHERE id = ?",
+                (utcnow().isoformat(), status, stats, digest_path, emailed_hash, error, run_id),
+            )
+
+    def digest_runs(self, limit: int = 20) -> list[dict]:
+        """The latest digest runs, newest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM digest_runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def digest_emailed(self, night: str, content_hash: str) -> bool:
+        """True when this night's digest with exactly this content was e-mailed already."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM digest_runs WHERE night = ? AND emailed_hash = ? LIMIT 1", (night, content_hash)
+            ).fetchone()
+        return row is not None
+
+    # -- end of nightly digest ---------------------------------------------------------

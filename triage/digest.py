@@ -1,0 +1,989 @@
+"""The nightly digest: tonight's arXiv, ranked by the reader's profile, judged by their constitution.
+
+A night of arXiv is read from the listing feeds (one per category, or files and
+URLs given with ``--feed``) and, optionally, from an API query by submission
+date.  Every (id, version) is recorded in the state the first time it is seen,
+with the night it belongs to, so the same paper is never ranked or judged on two
+nights; a new version of a paper seen before is noted, not judged again, and a
+paper already in the reader's state is noted as such.
+
+Two stages keep the cost bounded.  The *prefilter* embeds every new paper
+(title and abstract, the local MiniLM) and scores it against the reader's
+profile: the constitution's principles, weighted, with ``against`` principles
+subtracting; the papers the reader promoted to read (positives) and dropped
+(negatives).  Its scores are stored with the seen rows, so a rerun of the same
+night ranks identically without embedding anything again.  The *critic* then
+judges only the top N, by abstract (``Sections(abstract=…)`` whose hash is the
+id, version and abstract), through ``Triage.judge`` and its verdict cache.  The
+budget cap stops the critic, never the digest: papers left unjudged are listed
+with their prefilter score.
+
+The night is the feeds' announcement date (else today, UTC); its digest is
+rendered from the state alone, so rerunning the same night rewrites the same
+file, queues nothing twice, calls no critic and sends no second e-mail.  The
+top N are queued in the state (``Status.QUEUED``) for the TUI's inbox.
+
+Cron-safe: nothing is asked, a lock file in the data home keeps two runs from
+overlapping (the second exits with ``EXIT_LOCKED`` = 75, or waits with
+``wait=True``; the lock is an OS lock, so a killed run never leaves it stale),
+files are written atomically, and each run logs to ``<home>/logs/digest.log``
+and is recorded in ``digest_runs``.
+
+Exit codes (``DigestReport.exit_code``): 0 the digest was written (also when
+the night was empty or the budget ran out); 1 bad input (an unreadable feed
+file, bad settings); 3 a source, the critic or the mail server failed — the
+digest is still written from whatever was read; 75 another digest is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import smtplib
+import socket
+import ssl
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from triage.errors import BudgetExceeded, ConfigError, CriticError, SourceError, TriageError
+from triage.models import Decision, Sections, Status, Verdict
+from triage.sources.listing import Listing, ListingEntry, load_listing
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from triage.critic.base import Critic
+    from triage.service import Triage
+
+__all__ = [
+    "DigestOptions",
+    "DigestReport",
+    "Candidate",
+    "Profile",
+    "DigestLocked",
+    "EXIT_LOCKED",
+    "run_digest",
+    "derive_key",
+    "build_api_query",
+    "abstract_sections",
+    "render_markdown",
+    "render_html",
+    "send_email",
+    "schedule_units",
+    "lock_path",
+    "log_path",
+]
+
+EXIT_LOCKED = 75  # sysexits EX_TEMPFAIL: another run holds the lock; try again later
+POSITIVE_WEIGHT = 0.5  # how much likeness to promoted papers adds, next to the principles
+NEGATIVE_WEIGHT = 0.5  # how much likeness to dropped papers takes away
+NEIGHBOURS = 3  # a paper is compared with the mean of its closest promoted / dropped papers
+MAX_READER_PAPERS = 200  # newest reader decisions that make up the profile
+MAX_CRITIC_FAILURES = 3  # consecutive critic errors after which the endpoint is taken as down
+ALSO_LISTED = 30  # papers shown below the cut
+API_MAX_RESULTS = 2000
+_ANNOUNCE_RANK = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
+SMTP_PASSWORD_ENV = "TRIAGE_SMTP_PASSWORD"
+
+log = logging.getLogger("triage.digest")
+
+
+class DigestLocked(TriageError):
+    """Another digest run holds the lock."""
+
+    exit_code = EXIT_LOCKED
+
+
+def lock_path(home: Path) -> Path:
+    """The lock file that keeps two digest runs apart."""
+    return home / "digest.lock"
+
+
+def log_path(home: Path) -> Path:
+    """Where digest runs log."""
+    return home / "logs" / "digest.log"
+
+
+# -- options and results ------------------------------------------------------------
+
+
+@dataclass
+class DigestOptions:
+    """What one ``triage digest`` run reads, judges and writes; ``None`` means the setting."""
+
+    categories: list[str] | None = None
+    query: str | None = None
+    since: date | None = None
+    feeds: list[str] = field(default_factory=list)
+    top_n: int | None = None
+    max_cost_usd: float | None = None
+    out_dir: Path | None = None
+    email: bool = False
+    dry_run: bool = False
+    wait: bool = False
+    night: date | None = None
+    api_max_results: int = API_MAX_RESULTS
+
+
+@dataclass
+class Candidate:
+    """A paper of the night with its prefilter score and, for the top N, its verdict."""
+
+    entry: ListingEntry
+    key: str
+    score: float
+    closest: str = ""
+    verdict: Verdict | None = None
+    cached: bool = False
+    not_judged: str = ""  # why the critic did not judge it (budget, failure)
+
+    def to_dict(self) -> dict:
+        """JSON-ready view."""
+        v = self.verdict
+        return {
+            "key": self.key,
+            "arxiv_id": self.entry.versioned_id,
+            "title": self.entry.title,
+            "announce_type": self.entry.announce_type,
+            "prefilter": round(self.score, 4),
+            "closest": self.closest,
+            "decision": v.decision.value if v else None,
+            "score": v.score if v else None,
+            "critic": v.critic if v else None,
+            "cached": self.cached,
+            "cost_usd": v.cost_usd if v and not self.cached else 0.0,
+            "not_judged": self.not_judged or None,
+        }
+
+
+@dataclass
+class Noted:
+    """A paper listed tonight that is not a candidate: a new version, or already in the state."""
+
+    entry: ListingEntry
+    key: str
+    kind: str  # "version" or "known"
+    detail: str = ""
+
+
+@dataclass
+class DigestReport:
+    """What a digest run did."""
+
+    night: date
+    sources: list[str] = field(default_factory=list)
+    listed: int = 0  # distinct papers in tonight's sources
+    old: int = 0  # seen on an earlier night, skipped
+    top: list[Candidate] = field(default_factory=list)
+    rest: list[Candidate] = field(default_factory=list)
+    noted: list[Noted] = field(default_factory=list)
+    path: Path | None = None
+    emailed: bool = False
+    email_note: str = ""
+    cost_usd: float = 0.0
+    critic_calls: int = 0
+    budget_reached: bool = False
+    critic: str = ""
+    profile: str = ""
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    failed_service: bool = False
+    prefilter_s: float = 0.0
+
+    @property
+    def candidates(self) -> int:
+        """Papers of the night that were ranked."""
+        return len(self.top) + len(self.rest)
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 3 when a source, the critic or the mail server failed."""
+        return 3 if self.failed_service else 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary for ``--json``."""
+        return {
+            "night": self.night.isoformat(),
+            "sources": self.sources,
+            "listed": self.listed,
+            "old": self.old,
+            "candidates": self.candidates,
+            "top": [c.to_dict() for c in self.top],
+            "rest": [c.to_dict() for c in self.rest[:ALSO_LISTED]],
+            "noted": [{"key": n.key, "arxiv_id": n.entry.versioned_id, "kind": n.kind, "detail": n.detail}
+                      for n in self.noted],
+            "path": str(self.path) if self.path else None,
+            "emailed": self.emailed,
+            "email_note": self.email_note,
+            "cost_usd": round(self.cost_usd, 6),
+            "critic_calls": self.critic_calls,
+            "budget_reached": self.budget_reached,
+            "critic": self.critic,
+            "profile": self.profile,
+            "prefilter_s": round(self.prefilter_s, 3),
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "dry_run": self.dry_run,
+            "exit_code": self.exit_code,
+        }
+
+
+# -- keys -----------------------------------------------------------------------------
+
+# Better BibTeX's shorttitle skips these (its list is longer; these are the ones titles use).
+_SKIP_WORDS = frozenset(
+    """a an the and or nor but yet so for of in on at to from by with without within via vs versus into onto upon
+    over under about above across after against along among amid around as before behind below beneath beside
+    besides between beyond despite down during except inside like near off out per since than through throughout
+    till toward towards until unto up de von van""".split()  # noqa: SIM905 - a word list reads better as words
+)
+_PARTICLES = frozenset("de del della der di da du van von den le la dos das ter".split())  # noqa: SIM905
+_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())  # noqa: SIM905
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.replace("ø", "o").replace("Ø", "O").replace("ł", "l").replace("ß", "ss"))
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def _family(author: str) -> str:
+    """Family name of an author printed 'Given Family' or 'Family, Given'."""
+    name = author.split(",")[0] if "," in author else author
+    words = [w for w in name.split() if w.lower().strip(".") not in _SUFFIXES and w.lower() not in _PARTICLES]
+    if not words:
+        return ""
+    family = words[0] if "," in author else words[-1]
+    return re.sub(r"[^a-z]", "", _ascii(family).lower())
+
+
+def derive_key(authors: list[str] | tuple[str, ...], title: str, year: int | None) -> str:
+    """A Better BibTeX-style key: ``auth.lower + shorttitle(3,3) + year``, e.g. ``pfeifferModularDeepLearning2023``."""
+    family = (_family(authors[0]) if authors else "") or "anon"
+    words = [w for w in re.findall(r"[A-Za-z0-9]+", _ascii(title)) if w.lower() not in _SKIP_WORDS]
+    short = "".join(w[0].upper() + w[1:] for w in words[:3])
+    return f"{family}{short}{year or ''}"
+
+
+def _unique_key(base: str, arxiv_id: str, taken: Callable[[str, str], bool]) -> str:
+    """``base``, or ``base`` + a, b, … when another paper holds it (as Better BibTeX disambiguates)."""
+    if not taken(base, arxiv_id):
+        return base
+    for n in range(1, 27 * 26):
+        suffix = chr(ord("a") + (n - 1) % 26) if n <= 26 else chr(ord("a") + n // 26 - 1) + chr(ord("a") + n % 26)
+        if not taken(base + suffix, arxiv_id):
+            return base + suffix
+    return f"{base}{arxiv_id.replace('.', '').replace('/', '')}"
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+def build_api_query(categories: list[str], query: str | None, since: date, until: date) -> str:
+    """An arXiv API ``search_query`` for papers submitted between two dates in these categories."""
+    parts = []
+    if categories:
+        parts.append("(" + " OR ".join(f"cat:{c}" for c in categories) + ")")
+    parts.append(f"submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]")
+    if query:
+        parts.append(f"({query})")
+    return " AND ".join(parts)
+
+
+def _api_listing(core: Triage, categories: list[str], query: str | None, since: date, until: date,
+                 max_results: int) -> Listing:
+    try:
+        from triage.sources.arxiv import ArxivClient
+    except ImportError as exc:  # pragma: no cover - the arXiv client ships with triage
+        raise ConfigError("the arXiv API client is not available", hint="use --feed or the category feeds") from exc
+    search_query = build_api_query(categories, query, since, until)
+    results = ArxivClient(core.settings.arxiv).search(search_query, max_results)
+    listing = Listing(source=f"arXiv API: {search_query}", kind="api")
+    for paper in results:
+        try:
+            listing.entries.append(ListingEntry.from_paper(paper, source="api"))
+        except TriageError as exc:
+            listing.warnings.append(str(exc))
+    return listing
+
+
+def _read_sources(core: Triage, options: DigestOptions, categories: list[str],
+                  report: DigestReport) -> tuple[list[Listing], int]:
+    """Every listing the options name; failures are reported, not raised, unless nothing could be read."""
+    arxiv = core.settings.arxiv
+    locations: list[str] = list(options.feeds)
+    if not locations and not options.query and not options.since:
+        locations = [arxiv.listing_url.format(category=c) for c in categories]
+    listings: list[Listing] = []
+    failures: list[TriageError] = []
+    for location in locations:
+        try:
+            listing = load_listing(location, timeout_s=arxiv.timeout_s)
+        except SourceError as exc:
+            failures.append(exc)
+            report.errors.append(str(exc))
+            log.error("source failed: %s", exc)
+            continue
+        listings.append(listing)
+        report.sources.append(f"{listing.category or location} ({len(listing.entries)} entries)")
+        report.warnings.extend(f"{location}: {w}" for w in listing.warnings)
+        log.info("read %s: %d entries", location, len(listing.entries))
+    if options.query or options.since:
+        until = options.night or datetime.now(UTC).date()
+        since = options.since or until - timedelta(days=1)
+        try:
+            listing = _api_listing(core, categories, options.query, since, until, options.api_max_results)
+        except SourceError as exc:
+            failures.append(exc)
+            report.errors.append(str(exc))
+            log.error("API query failed: %s", exc)
+        else:
+            listings.append(listing)
+            report.sources.append(f"{listing.source} ({len(listing.entries)} entries)")
+    if failures:
+        if not listings:
+            # Nothing to digest: the first failure is the run's error (exit 1 for a bad file, 3 for the network).
+            raise failures[0]
+        report.failed_service = True
+    return listings, len(locations)
+
+
+def _merge(listings: list[Listing]) -> list[ListingEntry]:
+    """One entry per arXiv id: the newest version, its categories merged, 'new' over 'cross' over 'replace'."""
+    best: dict[str, ListingEntry] = {}
+    for listing in listings:
+        for e in listing.entries:
+            old = best.get(e.arxiv_id)
+            if old is None:
+                best[e.arxiv_id] = e
+                continue
+            if (e.version, -_ANNOUNCE_RANK.get(e.announce_type, 9)) > (old.version, -_ANNOUNCE_RANK.get(old.announce_type, 9)):
+                keep, other = e, old
+            else:
+                keep, other = old, e
+            cats = tuple(dict.fromkeys(keep.categories + other.categories))
+            best[e.arxiv_id] = ListingEntry(**{**keep.__dict__, "categories": cats})
+    return list(best.values())
+
+
+def _night(listings: list[Listing], options: DigestOptions) -> date:
+    if options.night:
+        return options.night
+    nights = [n for n in (listing.night for listing in listings if listing.kind == "feed") if n]
+    return max(nights) if nights else datetime.now(UTC).date()
+
+
+# -- the profile and the prefilter ----------------------------------------------------------
+
+
+def _entry_text(title: str, abstract: str) -> str:
+    return f"{title}. {abstract}".strip(" .") if abstract else title
+
+
+class Profile:
+    """The reader's taste as vectors: weighted principles, promoted papers, dropped papers."""
+
+    def __init__(self, principles: list[tuple[str, float]], principle_vecs: Any,
+                 positives: list[str], positive_vecs: Any, negatives: list[str], negative_vecs: Any) -> None:
+        import numpy as np
+
+        self.principles = principles  # (label, signed weight): against principles are negative
+        self.positives = positives
+        self.negatives = negatives
+        self._p = np.asarray(principle_vecs, dtype=np.float32).reshape(len(principles), -1)
+        self._pos = np.asarray(positive_vecs, dtype=np.float32).reshape(len(positives), -1) if positives else None
+        self._neg = np.asarray(negative_vecs, dtype=np.float32).reshape(len(negatives), -1) if negatives else None
+        w = np.array([wt for _, wt in principles], dtype=np.float32)
+        self._w_for = np.where(w > 0, w, 0)
+        self._w_against = np.where(w < 0, -w, 0)
+        self._norm = float(self._w_for.sum()) or 1.0
+
+    @classmethod
+    def build(cls, core: Triage) -> Profile:
+        """The profile from the constitution and the reader's decisions in the state."""
+        constitution = core.constitution
+        principles = [(p.id, -p.weight if p.against else p.weight) for p in constitution.principles]
+        latest: dict[str, Status] = {}
+        for t in core.state.overrides():  # oldest first: the last decision per paper wins
+            latest[t.key] = t.new
+        positives: list[tuple[str, str]] = []
+        negatives: list[tuple[str, str]] = []
+        for key in reversed(list(latest)):
+            status = latest[key]
+            bucket = positives if status in (Status.READ, Status.DONE) else negatives if status is Status.DROPPED else None
+            if bucket is None or len(bucket) >= MAX_READER_PAPERS:
+                continue
+            record = core.state.get(key)
+            if record is not None and record.paper.title:
+                bucket.append((key, _entry_text(record.paper.title, record.paper.abstract)))
+        texts = [p.statement for p in constitution.principles] + [t for _, t in positives] + [t for _, t in negatives]
+        vecs = core.embedder.embed(texts)
+        n, m = len(principles), len(positives)
+        return cls(principles, vecs[:n], [k for k, _ in positives], vecs[n : n + m],
+                   [k for k, _ in negatives], vecs[n + m :])
+
+    def describe(self) -> str:
+        """One line for the digest's context."""
+        against = sum(1 for _, w in self.principles if w < 0)
+        return (f"{len(self.principles)} principles ({against} against), {len(self.positives)} promoted and "
+                f"{len(self.negatives)} dropped papers")
+
+    def score(self, vectors: Any) -> tuple[np.ndarray, list[str]]:
+        """A score per row of ``vectors`` (unit vectors) and what it came closest to.
+
+        principles: half the weighted mean cosine, half the best single
+        principle (a paper squarely on one interest should not be diluted by
+        the others), minus the weighted ``against`` cosines; then plus the mean
+        cosine to the closest promoted papers and minus that to the closest
+        dropped ones.
+        """
+        import numpy as np
+
+        x = np.asarray(vectors, dtype=np.float32)
+        if x.size == 0:
+            return np.zeros(0, dtype=np.float32), []
+        sims = x @ self._p.T  # (n, principles)
+        for_sims = np.where(self._w_for > 0, sims, -np.inf)
+        best = for_sims.max(axis=1) if self._w_for.any() else np.zeros(len(x), dtype=np.float32)
+        score = 0.5 * (sims @ self._w_for) / self._norm + 0.5 * best - (sims @ self._w_against) / self._norm
+        labels = [self.principles[i][0] for i in (sims * self._w_for).argmax(axis=1)]
+        for matrix, keys, sign in ((self._pos, self.positives, POSITIVE_WEIGHT), (self._neg, self.negatives, -NEGATIVE_WEIGHT)):
+            if matrix is None:
+                continue
+            s = x @ matrix.T
+            k = min(NEIGHBOURS, s.shape[1])
+            top = np.sort(s, axis=1)[:, -k:].mean(axis=1)
+            score = score + sign * top
+            if sign > 0:
+                nearest = s.argmax(axis=1)
+                for i in np.nonzero(s.max(axis=1) > sims.max(axis=1))[0]:
+                    labels[i] = "@" + keys[nearest[i]]
+        return score, labels
+
+
+def prefilter(core: Triage, entries: list[ListingEntry], profile: Profile | None = None) -> list[tuple[float, str]]:
+    """(score, closest) for each entry against the reader's profile (built when not given)."""
+    if not entries:
+        return []
+    profile = profile or Profile.build(core)
+    vectors = core.embedder.embed([_entry_text(e.title, e.abstract) for e in entries])
+    scores, labels = profile.score(vectors)
+    return [(float(s), lab) for s, lab in zip(scores, labels)]
+
+
+# -- the critic ----------------------------------------------------------------------------------
+
+
+def abstract_sections(entry: ListingEntry) -> Sections:
+    """What the critic reads of a listed paper: title and abstract, hashed by id, version and abstract."""
+    digest = hashlib.sha256(f"{entry.arxiv_id}\n{entry.version}\n{entry.abstract}".encode()).hexdigest()
+    return Sections(title=entry.title, abstract=entry.abstract, sha256=digest)
+
+
+def _judge_top(core: Triage, top: list[Candidate], critic: Critic, options: DigestOptions, report: DigestReport,
+               progress: Callable[[str, int, int], None] | None) -> None:
+    """Judge the top N one by one, stopping the critic (never the digest) at the budget cap."""
+    cap = options.max_cost_usd
+    failures = 0
+    stop_reason = ""
+    for i, cand in enumerate(top):
+        if progress:
+            progress(f"@{cand.key}", i, len(top))
+        paper = cand.entry.to_paper(cand.key)
+        sections = abstract_sections(cand.entry)
+        constitution = core.constitution
+        cached = core.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
+        if cached is None and stop_reason:
+            cand.not_judged = stop_reason
+            continue
+        if cached is None and cap is not None and report.cost_usd >= cap:
+            report.budget_reached = True
+            stop_reason = cand.not_judged = f"budget of ${cap:g} reached"
+            log.warning("budget of $%g reached after %d critic calls; %d papers left unjudged",
+                        cap, report.critic_calls, len(top) - i)
+            continue
+        try:
+            verdict, was_cached = core.judge(paper, sections, critic=critic)
+        except BudgetExceeded as exc:
+            report.budget_reached = True
+            stop_reason = cand.not_judged = f"budget reached: {exc.message}"
+            log.warning("critic stopped by the budget: %s", exc.message)
+            continue
+        except CriticError as exc:
+            failures += 1
+            cand.not_judged = f"critic failed: {exc.message}"
+            report.errors.append(f"@{cand.key}: {exc.message}")
+            report.failed_service = True
+            log.error("critic failed on @%s: %s", cand.key, exc.message)
+            if failures >= MAX_CRITIC_FAILURES:
+                stop_reason = "critic unavailable"
+            continue
+        failures = 0
+        cand.verdict, cand.cached = verdict, was_cached
+        if not was_cached:
+            report.critic_calls += 1
+            report.cost_usd += verdict.cost_usd
+        log.info("judged @%s: %s %.1f%s", cand.key, verdict.decision.value, verdict.score, " (cached)" if was_cached else "")
+    if progress:
+        progress("done", len(top), len(top))
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    """One line of text safe inside a list item."""
+    return " ".join(text.split()).replace("[", "\\[").replace("]", "\\]")
+
+
+def _authors_short(authors: tuple[str, ...], n: int = 3) -> str:
+    if not authors:
+        return ""
+    return ", ".join(authors[:n]) + (" et al." if len(authors) > n else "")
+
+
+def _announce_label(entry: ListingEntry) -> str:
+    home = entry.primary_category
+    return {
+        "new": f"new in {home}" if home else "new",
+        "cross": f"cross-list from {home}" if home else "cross-list",
+        "replace": f"replacement (v{entry.version})",
+        "replace-cross": f"cross-listed replacement (v{entry.version})",
+    }.get(entry.announce_type, entry.announce_type)
+
+
+def _meta_line(entry: ListingEntry) -> str:
+    bits = [f"**{_md(entry.title)}**"]
+    tail = [f"[arXiv:{entry.versioned_id}]({entry.url})", _announce_label(entry)]
+    if entry.license_name:
+        tail.append(entry.license_name)
+    who = _authors_short(entry.authors)
+    return " — ".join(bits + ([who] if who else [])) + " · " + " · ".join(tail)
+
+
+def _candidate_bullets(c: Candidate) -> list[str | list]:
+    from triage.critic.offline import split_sentences
+    from triage.entries import key_sentence, verdict_line
+
+    bullets: list[str | list] = [_meta_line(c.entry)]
+    if c.verdict is not None:
+        sentence = key_sentence(c.entry.abstract, c.verdict)
+    else:
+        sentences = split_sentences(c.entry.abstract)
+        sentence = sentences[0] if sentences else ""
+    if sentence:
+        bullets.append('"' + " ".join(sentence.split()).replace('"', "'") + '"')
+    bullets.append(verdict_line(c.verdict) if c.verdict else f"triage: not judged ({c.not_judged or 'below the cut'})")
+    bullets.append(f"prefilter {c.score:.3f}" + (f" · closest: {c.closest}" if c.closest else ""))
+    return bullets
+
+
+def _ordered_top(top: list[Candidate]) -> list[Candidate]:
+    order = {Decision.READ: 0, Decision.SKIM: 1, Decision.DROP: 2}
+    return sorted(top, key=lambda c: (order[c.verdict.decision] if c.verdict else 3,
+                                      -(c.verdict.score if c.verdict else 0.0), -c.score, c.key))
+
+
+def _tldr(report: DigestReport) -> str:
+    judged = [c for c in report.top if c.verdict]
+    counts = {d: sum(1 for c in judged if c.verdict and c.verdict.decision is d) for d in Decision}
+    line = (f"{report.candidates} new papers ranked from {report.listed} listed; the top {len(report.top)} "
+            f"went to the critic: {counts[Decision.READ]} read, {counts[Decision.SKIM]} skim, "
+            f"{counts[Decision.DROP]} drop")
+    unjudged = len(report.top) - len(judged)
+    if unjudged:
+        line += f", {unjudged} not judged"
+    return line + "."
+
+
+def render_markdown(report: DigestReport) -> str:
+    """The night's digest in the reader's note style: entries ready to become ``- [skim(@key)]``."""
+    from triage.notes import format_entry
+
+    out = [f"# arXiv digest {report.night.isoformat()}", "", "## tl;dr", f"{_tldr(report)}", "", "## Context"]
+    if report.sources:
+        out.append("- Sources: " + "; ".join(report.sources))
+    if report.profile:
+        out.append(f"- Prefilter: ranked against {report.profile}.")
+    critic_line = f"- Critic: {report.critic or 'none'}"
+    judged = sum(1 for c in report.top if c.verdict)
+    critic_line += f", {judged} of the top {len(report.top)} judged"
+    if report.budget_reached:
+        critic_line += "; the budget cap stopped it"
+    out.append(critic_line + ".")
+    if report.old:
+        out.append(f"- {report.old} listed papers were seen on earlier nights and skipped.")
+    out += ["", "## Log"]
+    for c in _ordered_top(report.top):
+        out.append(format_entry("skim", c.key, _candidate_bullets(c)).rstrip("\n"))
+    if report.rest:
+        out += ["", "## Also tonight", f"Ranked below the top {len(report.top)} by the prefilter:"]
+        for c in report.rest[:ALSO_LISTED]:
+            who = _authors_short(c.entry.authors, 1)
+            out.append(f"- {c.score:.3f} @{c.key}: [{_md(c.entry.title)}]({c.entry.url})" + (f" — {who}" if who else ""))
+        if len(report.rest) > ALSO_LISTED:
+            out.append(f"- … and {len(report.rest) - ALSO_LISTED} more.")
+    versions = [n for n in report.noted if n.kind == "version"]
+    known = [n for n in report.noted if n.kind == "known"]
+    if versions or known:
+        out += ["", "## Seen before"]
+        for n in versions + known:
+            out.append(f"- @{n.key}: [{_md(n.entry.title)}]({n.entry.url}) — {n.detail}")
+    return "\n".join(out) + "\n"
+
+
+def render_html(report: DigestReport) -> str:
+    """The same digest as a small self-contained HTML e-mail."""
+    from triage.entries import key_sentence, verdict_line
+
+    e = html.escape
+    parts = [
+        "<!doctype html><html><body style=\"font-family:sans-serif;max-width:46em\">",
+        f"<h2>arXiv digest {e(report.night.isoformat())}</h2>",
+        f"<p>{e(_tldr(report))}</p>",
+    ]
+    for c in _ordered_top(report.top):
+        entry = c.entry
+        quote = key_sentence(entry.abstract, c.verdict) if c.verdict else ""
+        verdict = verdict_line(c.verdict) if c.verdict else f"not judged ({c.not_judged or 'below the cut'})"
+        parts.append(
+            f"<h3><a href=\"{e(entry.url)}\">{e(entry.title)}</a></h3>"
+            f"<p style=\"color:#555\">{e(_authors_short(entry.authors))} · arXiv:{e(entry.versioned_id)} · "
+            f"{e(_announce_label(entry))}{' · ' + e(entry.license_name) if entry.license_name else ''}</p>"
+            + (f"<blockquote>{e(quote)}</blockquote>" if quote else "")
+            + f"<p><code>@{e(c.key)}</code> — {e(verdict)}</p>"
+        )
+    if report.rest:
+        parts.append(f"<h3>Also tonight</h3><ol start=\"{len(report.top) + 1}\">")
+        parts += [f"<li><a href=\"{e(c.entry.url)}\">{e(c.entry.title)}</a> ({c.score:.3f})</li>"
+                  for c in report.rest[:ALSO_LISTED]]
+        parts.append("</ol>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# -- e-mail ------------------------------------------------------------------------------------------
+
+
+def send_email(core: Triage, subject: str, text: str, html_body: str) -> None:
+    """Send the digest over SMTP (STARTTLS when set; the password from ``TRIAGE_SMTP_PASSWORD``)."""
+    s = core.settings.digest
+    if not s.smtp_host or not s.mail_to:
+        raise ConfigError("e-mail needs an SMTP host and a recipient",
+                          hint="set TRIAGE_DIGEST__SMTP_HOST and TRIAGE_DIGEST__MAIL_TO (or [digest] in config.toml)")
+    password = os.environ.get(SMTP_PASSWORD_ENV)
+    if s.smtp_user and not password:
+        raise ConfigError(f"SMTP user {s.smtp_user!r} is set but no password", hint=f"set {SMTP_PASSWORD_ENV}")
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = s.mail_from or s.smtp_user or f"triage@{socket.getfqdn()}"
+    msg["To"] = s.mail_to
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain="triage.local")
+    msg.set_content(text)
+    msg.add_alternative(html_body, subtype="html")
+    try:
+        smtp_cls = smtplib.SMTP_SSL if s.smtp_port == 465 else smtplib.SMTP
+        with smtp_cls(s.smtp_host, s.smtp_port, timeout=30) as smtp:
+            smtp.ehlo()
+            if s.smtp_starttls and smtp_cls is smtplib.SMTP:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if s.smtp_user and password:
+                smtp.login(s.smtp_user, password)
+            smtp.send_message(msg)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise SourceError(f"sending the digest to {s.smtp_host}:{s.smtp_port} failed: {exc}",
+                          hint="check the [digest] SMTP settings", external=True) from None
+
+
+# -- the run -------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s pid=%(process)d %(message)s"))
+    log.addHandler(handler)
+    previous = log.level
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
+        handler.close()
+
+
+@contextlib.contextmanager
+def _locked(home: Path, wait: bool) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    home.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path(home)), thread_local=False)
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise DigestLocked("another triage digest is running", hint="it will finish on its own; use --wait to queue behind it") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def run_digest(core: Triage, options: DigestOptions | None = None, *, critic: Critic | None = None,
+               progress: Callable[[str, int, int], None] | None = None) -> DigestReport:
+    """Read tonight's listings, rank, judge the top N, write the digest (and e-mail it); see the module docstring."""
+    options = options or DigestOptions()
+    settings = core.settings
+    settings.ensure_home()
+    with _logging_to(log_path(settings.home)):
+        if options.dry_run:
+            return _run(core, options, critic, progress)
+        with _locked(settings.home, options.wait):
+            return _run(core, options, critic, progress)
+
+
+def _run(core: Triage, options: DigestOptions, critic: Critic | None,
+         progress: Callable[[str, int, int], None] | None) -> DigestReport:
+    import time
+
+    settings = core.settings
+    categories = options.categories or list(settings.digest.categories)
+    top_n = options.top_n if options.top_n is not None else settings.digest.top_n
+    report = DigestReport(night=options.night or datetime.now(UTC).date(), dry_run=options.dry_run)
+    log.info("digest started (pid %d): categories=%s feeds=%s query=%r dry_run=%s",
+             os.getpid(), categories, options.feeds, options.query, options.dry_run)
+    state = core.state
+    run_id = 0
+    try:
+        listings, _ = _read_sources(core, options, categories, report)
+        report.night = _night(listings, options)
+        night = report.night.isoformat()
+        if not options.dry_run:
+            run_id = state.digest_run_start(night, json.dumps(report.sources), os.getpid())
+        entries = _merge(listings)
+        report.listed = len(entries)
+
+        # Classify every entry against what the state has seen.
+        seen = state.digest_seen([e.arxiv_id for e in entries])
+        known = state.keys_for_arxiv_ids([e.arxiv_id for e in entries if e.arxiv_id not in seen])
+        fresh: list[ListingEntry] = []
+        new_rows: list[dict] = []
+        keys_tonight: dict[str, str] = {}
+
+        def taken(key: str, arxiv_id: str) -> bool:
+            if keys_tonight.get(key, arxiv_id) != arxiv_id:
+                return True
+            owner = state.digest_key_owner(key)
+            if owner is not None and owner != arxiv_id:
+                return True
+            record = state.get(key)
+            return record is not None and record.paper.arxiv_id != arxiv_id
+
+        for e in entries:
+            rows = seen.get(e.arxiv_id, [])
+            same = next((r for r in rows if r["version"] == e.version), None)
+            if same is not None:
+                if same["night"] != night:
+                    report.old += 1
+                continue  # this night's rows are read back from the state below
+            if rows:
+                first = rows[0]
+                new_rows.append(_row(e, night, first["key"], "version", run_id,
+                                     detail=f"v{e.version}; v{first['version']} seen {first['night']}"))
+            elif e.arxiv_id in known:
+                new_rows.append(_row(e, night, known[e.arxiv_id], "known", run_id, detail="already in your state"))
+            else:
+                fresh.append(e)  # a replacement of a paper never seen is as new to the reader as a new one
+        for e in fresh:
+            key = _unique_key(derive_key(e.authors, e.title, e.year), e.arxiv_id, taken)
+            keys_tonight[key] = e.arxiv_id
+            new_rows.append(_row(e, night, key, "candidate", run_id))
+
+        # Prefilter the papers never ranked before; earlier runs of this night keep their scores.
+        if fresh:
+            started = time.perf_counter()
+            profile = Profile.build(core)
+            report.profile = profile.describe()
+            scored = iter(prefilter(core, fresh, profile))
+            for row in new_rows:
+                if row["kind"] == "candidate":
+                    row["score"], row["closest"] = next(scored)
+            report.prefilter_s = time.perf_counter() - started
+            log.info("prefiltered %d papers in %.1f s", len(fresh), report.prefilter_s)
+        if not options.dry_run and new_rows:
+            state.digest_mark_seen(new_rows)
+
+        # The night, as the state now knows it (plus this run's rows when nothing is written).
+        tonight = state.digest_night(night)
+        if options.dry_run:
+            tonight += [r for r in new_rows if (r["arxiv_id"], r["version"]) not in
+                        {(t["arxiv_id"], t["version"]) for t in tonight}]
+        candidates: list[Candidate] = []
+        for r in tonight:
+            entry = ListingEntry.from_dict(json.loads(r["entry_json"]))
+            if r["kind"] == "candidate":
+                candidates.append(Candidate(entry=entry, key=r["key"], score=r["score"] or 0.0, closest=r["closest"]))
+            else:
+                detail = json.loads(r["entry_json"]).get("detail", "")
+                report.noted.append(Noted(entry=entry, key=r["key"], kind=r["kind"], detail=detail))
+        if not report.profile and candidates:
+            # Nothing new this run: say which profile ranked the night, as the run that ranked it recorded.
+            report.profile = next((json.loads(r["stats"]).get("profile", "") for r in state.digest_runs(50)
+                                   if r["night"] == night and json.loads(r["stats"]).get("profile")), "")
+        candidates.sort(key=lambda c: (-c.score, c.key))
+        report.top, report.rest = candidates[:top_n], candidates[top_n:]
+
+        if options.dry_run:
+            report.critic = "(dry run: not called)"
+            for c in report.top:
+                c.not_judged = "dry run"
+            log.info("dry run: %d candidates, nothing written", report.candidates)
+            return report
+
+        # Queue the top N for the inbox, then judge them.
+        for c in report.top:
+            state.upsert_paper(c.entry.to_paper(c.key), status=Status.QUEUED)
+        if report.top:
+            chosen = critic or core.critic
+            report.critic = chosen.name
+            _judge_top(core, report.top, chosen, options, report, progress)
+
+        text = render_markdown(report)
+        out_dir = options.out_dir or settings.digests_dir
+        report.path = out_dir / f"{night}.md"
+        _write_atomic(report.path, text)
+        log.info("wrote %s (%d top, %d below)", report.path, len(report.top), len(report.rest))
+
+        emailed_hash = None
+        if options.email:
+            content_hash = hashlib.sha256(text.encode()).hexdigest()
+            if state.digest_emailed(night, content_hash):
+                report.email_note = "already sent for this night"
+            else:
+                try:
+                    send_email(core, _subject(report), text, render_html(report))
+                except SourceError as exc:
+                    report.errors.append(str(exc))
+                    report.failed_service = True
+                    report.email_note = f"failed: {exc.message}"
+                    log.error("e-mail failed: %s", exc)
+                else:
+                    report.emailed, emailed_hash = True, content_hash
+                    log.info("e-mailed to %s", settings.digest.mail_to)
+        state.digest_run_finish(run_id, "ok" if not report.failed_service else "partial",
+                                stats=json.dumps(_stats(report)), digest_path=str(report.path),
+                                emailed_hash=emailed_hash, error="; ".join(report.errors) or None)
+        log.info("digest finished: %s", json.dumps(_stats(report)))
+        return report
+    except BaseException as exc:
+        log.exception("digest failed: %s", exc)
+        if run_id:
+            with contextlib.suppress(Exception):
+                state.digest_run_finish(run_id, "failed", stats=json.dumps(_stats(report)), error=repr(exc))
+        raise
+
+
+def _row(e: ListingEntry, night: str, key: str, kind: str, run_id: int, *, detail: str = "") -> dict:
+    data = e.to_dict()
+    if detail:
+        data["detail"] = detail
+    return {"arxiv_id": e.arxiv_id, "version": e.version, "night": night, "key": key, "kind": kind,
+            "announce_type": e.announce_type, "entry_json": json.dumps(data, ensure_ascii=False),
+            "run_id": run_id or None}
+
+
+def _stats(report: DigestReport) -> dict:
+    return {"listed": report.listed, "old": report.old, "candidates": report.candidates, "top": len(report.top),
+            "judged": sum(1 for c in report.top if c.verdict), "critic_calls": report.critic_calls,
+            "cost_usd": round(report.cost_usd, 6), "budget_reached": report.budget_reached,
+            "emailed": report.emailed, "profile": report.profile}
+
+
+def _subject(report: DigestReport) -> str:
+    reads = sum(1 for c in report.top if c.verdict and c.verdict.decision is Decision.READ)
+    return f"triage digest {report.night.isoformat()}: {reads} to read, {len(report.top)} judged of {report.candidates} new"
+
+
+# -- scheduling ----------------------------------------------------------------------------------------
+
+
+def schedule_units(command: str, *, home: Path | None = None, time_utc: str = "06:30") -> dict[str, str]:
+    """A crontab line and a systemd user service + timer that run ``command`` after arXiv's nightly update.
+
+    The listing feeds refresh around midnight US Eastern (04:00-05:00 UTC),
+    Monday to Friday; the default runs at 06:30 UTC on those days.  cron reads
+    local time, so the crontab line is converted (and says so).
+    """
+    hour, minute = (int(x) for x in time_utc.split(":"))
+    today = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    local = today.astimezone()
+    env = f"TRIAGE_HOME={home} " if home else ""
+    logs = f"{home}/logs/cron.log" if home else "$HOME/triage-digest-cron.log"
+    crontab = (
+        f"# triage nightly digest at {time_utc} UTC ({local:%H:%M} {local.tzname()}), Monday to Friday;\n"
+        f"# set TRIAGE_SMTP_PASSWORD=... above this line if you e-mail it\n"
+        f"{local.minute} {local.hour} * * 1-5 {env}{command} >>{logs} 2>&1"
+    )
+    environment = f"Environment=TRIAGE_HOME={home}\n" if home else ""
+    service = (
+        "[Unit]\n"
+        "Description=triage nightly arXiv digest\n"
+        "Wants=network-online.target\n"
+        "After=network-online.target\n\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        f"{environment}"
+        "# TRIAGE_SMTP_PASSWORD=... in this file, readable only by you\n"
+        "EnvironmentFile=-%h/.config/triage/digest.env\n"
+        f"ExecStart={command}\n"
+        # 75 = another digest was running: not a failure worth a red unit.
+        "SuccessExitStatus=75\n"
+    )
+    timer = (
+        "[Unit]\n"
+        "Description=Run the triage digest after arXiv's nightly announcement\n\n"
+        "[Timer]\n"
+        f"OnCalendar=Mon..Fri *-*-* {hour:02d}:{minute:02d}:00 UTC\n"
+        "Persistent=true\n"
+        "RandomizedDelaySec=10min\n\n"
+        "[Install]\n"
+        "WantedBy=timers.target\n"
+    )
+    install = (
+        "save the service as ~/.config/systemd/user/triage-digest.service and the timer as "
+        "~/.config/systemd/user/triage-digest.timer, then: "
+        "systemctl --user daemon-reload && systemctl --user enable --now triage-digest.timer"
+    )
+    return {"crontab": crontab, "service": service, "timer": timer, "install": install}

@@ -1,0 +1,380 @@
+"""arXiv's nightly listing feeds (``rss.arxiv.org``), read with the standard library.
+
+arXiv publishes one feed per category each announcement night, as Atom
+(``/atom/cs.LG``) or RSS 2.0 (``/rss/cs.LG``).  Each item carries what the
+digest needs and nothing more: the versioned id (``oai:arXiv.org:2508.13426v1``),
+the title, ``dc:creator`` (authors as printed, LaTeX accents and all), the
+per-paper licence in ``dc:rights``, the categories, ``arxiv:announce_type``
+(``new``, ``cross``, ``replace`` or ``replace-cross``) and a summary of the form
+``arXiv:ID Announce Type: TYPE Abstract: TEXT``.  Both formats parse into the
+same ``ListingEntry``; an item that cannot be read is skipped and reported in
+``Listing.warnings`` rather than costing the reader the whole night.
+
+Feeds are untrusted input fetched from the network: a document that declares
+entities is refused before it reaches the XML parser.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from triage.errors import SourceError
+from triage.models import Paper
+
+__all__ = [
+    "ListingEntry",
+    "Listing",
+    "parse_listing",
+    "load_listing",
+    "split_authors",
+    "decode_latex",
+    "parse_arxiv_id",
+]
+
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "arxiv": "http://arxiv.org/schemas/atom",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
+ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
+
+_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?")
+_SUMMARY = re.compile(
+    r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*Abstract:\s*(?P<abstract>.*)$", re.DOTALL
+)
+_LICENCES = {
+    "by/4.0": "CC BY 4.0",
+    "by-sa/4.0": "CC BY-SA 4.0",
+    "by-nc/4.0": "CC BY-NC 4.0",
+    "by-nc-sa/4.0": "CC BY-NC-SA 4.0",
+    "by-nc-nd/4.0": "CC BY-NC-ND 4.0",
+    "by-nd/4.0": "CC BY-ND 4.0",
+    "zero/1.0": "CC0 1.0",
+    "nonexclusive-distrib/1.0": "arXiv non-exclusive",
+}
+# TeX accent commands as arXiv prints them in names (Andr\'e, G\"odel, {\o}).
+_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+            ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328"}
+_LETTERS = {"o": "ø", "O": "Ø", "l": "ł", "L": "Ł", "ss": "ß", "ae": "æ", "AE": "Æ", "aa": "å", "AA": "Å",
+            "i": "ı", "oe": "œ", "OE": "Œ"}
+_ACCENT_CMD = re.compile(r"\{?\\([`'^\"~=.]|[cvuHk](?=[\s{]))\s*\{?\s*(\\?[A-Za-z])(?:\s*\})?")
+_LETTER_CMD = re.compile(r"\\(ss|ae|AE|aa|AA|oe|OE|o|O|l|L|i)(?![A-Za-z])")
+_SHORT_GROUP = re.compile(r"\{(\S{1,3})\}")  # {é} left around a decoded accent
+
+
+def decode_latex(text: str) -> str:
+    """Turn the TeX accents arXiv leaves in names and titles into Unicode: ``Andr\\'e`` -> ``André``."""
+    if "\\" not in text:
+        return text
+
+    def accent(m: re.Match[str]) -> str:
+        base = m.group(2).lstrip("\\")
+        base = "ı" if base == "i" and m.group(2).startswith("\\") else base
+        return unicodedata.normalize("NFC", base + _ACCENTS[m.group(1)])
+
+    text = _ACCENT_CMD.sub(accent, text)
+    text = _LETTER_CMD.sub(lambda m: _LETTERS[m.group(1)], text)
+    return _SHORT_GROUP.sub(r"\1", text)
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """``(id, version)`` from ``oai:arXiv.org:2508.13426v1``, an abs URL or a bare id; None if none is there."""
+    m = _ID.search(text)
+    if not m:
+        return None
+    return m.group("id"), int(m.group("v")) if m.group("v") else None
+
+
+def split_authors(creators: str) -> list[str]:
+    """Authors as printed in ``dc:creator``: comma-separated, the last one possibly after 'and'."""
+    text = " ".join(decode_latex(creators).split())
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """One paper announced in a listing (or found by an API query)."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    announce_type: str = "new"
+    license: str | None = None
+    published: date | None = None
+    source: str = ""
+
+    @property
+    def versioned_id(self) -> str:
+        """``2508.13426v1``."""
+        return f"{self.arxiv_id}v{self.version}"
+
+    @property
+    def primary_category(self) -> str:
+        """The paper's home category (arXiv lists it first)."""
+        return self.categories[0] if self.categories else ""
+
+    @property
+    def is_replacement(self) -> bool:
+        """A new version of a paper announced before."""
+        return self.announce_type.startswith("replace")
+
+    @property
+    def is_cross_list(self) -> bool:
+        """Listed here from another primary category."""
+        return self.announce_type.endswith("cross")
+
+    @property
+    def url(self) -> str:
+        """The abstract page of this version."""
+        return f"https://arxiv.org/abs/{self.versioned_id}"
+
+    @property
+    def license_name(self) -> str:
+        """Short licence name (``CC BY 4.0``) or the URL when unknown."""
+        if not self.license:
+            return ""
+        for tail, name in _LICENCES.items():
+            if self.license.rstrip("/").endswith(tail):
+                return name
+        return self.license
+
+    @property
+    def year(self) -> int | None:
+        """Year of this announcement, else of the id (``2508.…`` -> 2025)."""
+        if self.published:
+            return self.published.year
+        m = re.match(r"(\d{2})\d{2}\.", self.arxiv_id) or re.search(r"/(\d{2})\d{5}$", self.arxiv_id)
+        if not m:
+            return None
+        yy = int(m.group(1))
+        return 1900 + yy if yy >= 91 else 2000 + yy
+
+    def to_paper(self, key: str) -> Paper:
+        """The ``Paper`` the rest of triage works with."""
+        return Paper(
+            key=key,
+            title=self.title,
+            authors=list(self.authors),
+            year=self.year,
+            arxiv_id=self.arxiv_id,
+            arxiv_version=self.version,
+            url=f"https://arxiv.org/abs/{self.arxiv_id}",
+            abstract=self.abstract,
+            pdf_url=f"https://arxiv.org/pdf/{self.versioned_id}",
+            resolved_by=f"arxiv-listing:{self.source}" if self.source else "arxiv-listing",
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-ready view."""
+        return {
+            "arxiv_id": self.arxiv_id,
+            "version": self.version,
+            "title": self.title,
+            "abstract": self.abstract,
+            "authors": list(self.authors),
+            "categories": list(self.categories),
+            "announce_type": self.announce_type,
+            "license": self.license,
+            "published": self.published.isoformat() if self.published else None,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ListingEntry:
+        """Inverse of ``to_dict``."""
+        published = data.get("published")
+        return cls(
+            arxiv_id=data["arxiv_id"],
+            version=int(data["version"]),
+            title=data.get("title", ""),
+            abstract=data.get("abstract", ""),
+            authors=tuple(data.get("authors", ())),
+            categories=tuple(data.get("categories", ())),
+            announce_type=data.get("announce_type", "new"),
+            license=data.get("license"),
+            published=date.fromisoformat(published) if published else None,
+            source=data.get("source", ""),
+        )
+
+    @classmethod
+    def from_paper(cls, paper: Paper, *, source: str = "api", categories: tuple[str, ...] = ()) -> ListingEntry:
+        """An API search result as a listing entry (a version above 1 counts as a replacement)."""
+        if not paper.arxiv_id:
+            raise SourceError(f"paper {paper.key!r} has no arXiv id")
+        version = paper.arxiv_version or 1
+        return cls(
+            arxiv_id=paper.arxiv_id,
+            version=version,
+            title=" ".join(paper.title.split()),
+            abstract=" ".join(paper.abstract.split()),
+            authors=tuple(paper.authors),
+            categories=categories,
+            announce_type="replace" if version > 1 else "new",
+            source=source,
+        )
+
+
+@dataclass
+class Listing:
+    """A parsed feed: its category and date, the entries, and what could not be read."""
+
+    source: str
+    kind: str = "feed"  # "feed" (a night's listing) or "api" (a search)
+    category: str = ""
+    updated: datetime | None = None
+    entries: list[ListingEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def night(self) -> date | None:
+        """The announcement date the feed is for."""
+        if self.updated is not None:
+            return self.updated.date()
+        dates = [e.published for e in self.entries if e.published]
+        return max(dates) if dates else None
+
+
+def _text(el: ET.Element | None) -> str:
+    return " ".join((el.text or "").split()) if el is not None else ""
+
+
+def _parse_datetime(text: str) -> datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            value = parsedate_to_datetime(text)  # RSS 2.0 pubDate
+        except (TypeError, ValueError):
+            return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _entry(
+    *, raw_id: str, title: str, summary: str, creators: str, categories: list[str], announce: str,
+    rights: str, published: str, source: str,
+) -> ListingEntry:
+    m = _SUMMARY.match(summary or "")
+    abstract = m.group("abstract") if m else summary
+    parsed = parse_arxiv_id(raw_id) or (parse_arxiv_id(m.group("id")) if m else None)
+    if parsed is None:
+        raise ValueError(f"no arXiv id in {raw_id!r}")
+    arxiv_id, version = parsed
+    if version is None and m:
+        version = (parse_arxiv_id(m.group("id")) or (arxiv_id, None))[1]
+    announce = (announce or (m.group("type") if m else "") or "new").strip().lower()
+    when = _parse_datetime(published)
+    return ListingEntry(
+        arxiv_id=arxiv_id,
+        version=version or 1,
+        title=decode_latex(" ".join(title.split())),
+        abstract=" ".join(abstract.split()),
+        authors=tuple(split_authors(creators)),
+        categories=tuple(dict.fromkeys(c for c in categories if c)),
+        announce_type=announce,
+        license=rights.strip() or None,
+        published=when.date() if when else None,
+        source=source,
+    )
+
+
+def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
+    """Parse an arXiv listing feed (Atom or RSS 2.0); SourceError when it is not one."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if b"<!ENTITY" in raw[:4096] or b"<!DOCTYPE" in raw[:4096]:
+        raise SourceError(f"{source or 'feed'}: refusing a feed that declares a DOCTYPE or entities")
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        raise SourceError(f"{source or 'feed'} is not valid XML: {exc}", hint="is it an arXiv listing feed?") from None
+
+    listing = Listing(source=source)
+    if root.tag == f"{{{NS['atom']}}}feed":
+        feed_id = _text(root.find("atom:id", NS))
+        listing.category = feed_id.rstrip("/").rsplit("/", 1)[-1] if feed_id else ""
+        listing.updated = _parse_datetime(_text(root.find("atom:updated", NS)))
+        items = root.findall("atom:entry", NS)
+        for n, item in enumerate(items, start=1):
+            link = item.find("atom:link[@rel='alternate']", NS)
+            try:
+                listing.entries.append(_entry(
+                    raw_id=_text(item.find("atom:id", NS)) or (link.get("href", "") if link is not None else ""),
+                    title=_text(item.find("atom:title", NS)),
+                    summary=(item.findtext("atom:summary", "", NS) or "").strip(),
+                    creators=_text(item.find("dc:creator", NS)) or ", ".join(
+                        _text(a.find("atom:name", NS)) for a in item.findall("atom:author", NS)),
+                    categories=[c.get("term", "") for c in item.findall("atom:category", NS)],
+                    announce=_text(item.find("arxiv:announce_type", NS)),
+                    rights=_text(item.find("dc:rights", NS)),
+                    published=_text(item.find("atom:published", NS)),
+                    source=source,
+                ))
+            except ValueError as exc:
+                listing.warnings.append(f"entry {n}: {exc}")
+    elif root.tag == "rss":
+        channel = root.find("channel")
+        if channel is None:
+            raise SourceError(f"{source or 'feed'}: an RSS document without a channel")
+        link = _text(channel.find("link"))
+        listing.category = link.rstrip("/").rsplit("/", 1)[-1] if link else ""
+        listing.updated = _parse_datetime(_text(channel.find("lastBuildDate")) or _text(channel.find("pubDate")))
+        for n, item in enumerate(channel.findall("item"), start=1):
+            try:
+                listing.entries.append(_entry(
+                    raw_id=_text(item.find("guid")) or _text(item.find("link")),
+                    title=_text(item.find("title")),
+                    summary=(item.findtext("description") or "").strip(),
+                    creators=_text(item.find("dc:creator", NS)),
+                    categories=[_text(c) for c in item.findall("category")],
+                    announce=_text(item.find("arxiv:announce_type", NS)),
+                    rights=_text(item.find("dc:rights", NS)),
+                    published=_text(item.find("pubDate")),
+                    source=source,
+                ))
+            except ValueError as exc:
+                listing.warnings.append(f"item {n}: {exc}")
+    else:
+        raise SourceError(f"{source or 'feed'} is XML but not an Atom or RSS feed (root <{root.tag}>)")
+    return listing
+
+
+def load_listing(location: str | Path, *, timeout_s: float = 30.0, client=None) -> Listing:
+    """Read a feed from a file or an http(s) URL; SourceError (external for network failures) otherwise.
+
+    ``client`` is an ``httpx.Client`` to use instead of a fresh one (tests point it anywhere).
+    """
+    text = str(location)
+    if text.startswith(("http://", "https://")):
+        import httpx
+
+        owned = client is None
+        http = client or httpx.Client(timeout=timeout_s, follow_redirects=True,
+                                      headers={"User-Agent": "triage (paper triage; nightly digest)"})
+        try:
+            response = http.get(text)
+        except httpx.HTTPError as exc:
+            raise SourceError(f"cannot fetch feed {text}: {exc.__class__.__name__}", external=True) from None
+        finally:
+            if owned:
+                http.close()
+        if response.status_code != 200:
+            raise SourceError(f"feed {text} answered HTTP {response.status_code}", external=True)
+        return parse_listing(response.content, source=text)
+    path = Path(text).expanduser()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read feed {path}: {exc.strerror or exc}") from None
+    return parse_listing(data, source=str(path))
