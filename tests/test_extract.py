@@ -459,6 +459,15 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
     assert info.value.hint
 
 
+def test_owner_password_only_is_readable(tmp_path: Path) -> None:
+    """Publisher PDFs often restrict printing with an owner password; they open without one."""
+    src = pymupdf.open(simple_paper(tmp_path / "p.pdf"))
+    restricted = tmp_path / "restricted.pdf"
+    src.save(restricted, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", user_pw="",
+             permissions=pymupdf.PDF_PERM_PRINT)
+    assert extract(restricted).conclusion == CONCLUSION
+
+
 @pytest.mark.timeout(30)
 def test_zero_page_pdf(tmp_path: Path) -> None:
     empty = tmp_path / "zero.pdf"

@@ -271,7 +271,6 @@ class _Doc:
     lines: list[Line]
     pages: int
     heights: dict[int, float]
-    widths: dict[int, float]
     empty_pages: list[int]
     body_size: float
     meta_title: str = ""
@@ -283,13 +282,12 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
     n = doc.page_count if max_pages is None else min(doc.page_count, max_pages)
     lines: list[Line] = []
     heights: dict[int, float] = {}
-    widths: dict[int, float] = {}
     empty: list[int] = []
     broken: list[int] = []
     for i in range(n):
         try:
             page = doc[i]
-            heights[i + 1], widths[i + 1] = page.rect.height, page.rect.width
+            heights[i + 1] = page.rect.height
             blocks = _page_blocks(page, i + 1)
         except Exception:  # a damaged page must not cost the rest of the paper
             broken.append(i + 1)
@@ -304,7 +302,7 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
         ln.spans = []
     lines = _drop_running_lines(lines, heights)
     two_column = {ln.page for ln in lines if ln.column}
-    return _Doc(lines, n, heights, widths, empty, _body_size(lines), _metadata_title(doc), two_column)
+    return _Doc(lines, n, heights, empty, _body_size(lines), _metadata_title(doc), two_column)
 
 
 def _metadata_title(doc: pymupdf.Document) -> str:
