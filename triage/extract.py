@@ -842,42 +842,19 @@ def extract(pdf: Path | bytes, *, max_pages: int | None = None) -> Sections:
 
 def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
     heads = _headings(d)
-    by_index = {h.index: h for h in heads}
-    first_text_page = next((p for p in range(1, d.pages + 1) if p not in d.empty_pages), 0)
-
-    abstract_lines, _ = _find_abstract(d, by_index)
-    abstract = _join(abstract_lines)
-    if abstract_lines:
-        label = _ABSTRACT_LABEL_RE.match(abstract_lines[0].text)
-        if label and label.group("rest"):
-            abstract = normalize_text(label.group("rest") + "\n" + "\n".join(ln.text for ln in abstract_lines[1:]))
-
+    abstract, abstract_lines = _abstract(d, {h.index: h for h in heads})
+    no_first_page = bool(d.empty_pages) and d.empty_pages[0] == 1
     if d.empty_pages:
-        unreadable = not abstract and d.empty_pages[0] == 1
-        why = "; abstract not readable without OCR" if unreadable else ""
+        why = "; abstract not readable without OCR" if no_first_page and not abstract else ""
         warnings.append(f"no text layer on pages {_ranges(d.empty_pages)}{why}")
-        if unreadable:
-            abstract_lines = []
-    if not abstract and not (d.empty_pages and d.empty_pages[0] == 1):
+    if not abstract and not no_first_page:
         warnings.append("abstract not found")
 
-    main_end = _main_end(heads, len(d.lines))
-    picked = _pick_conclusion(heads, main_end)
-    conclusion, conclusion_lines, heading, kind = "", [], None, "none"
-    if picked:
-        h, kind = picked
-        end = _section_end(heads, h, len(d.lines))
-        conclusion_lines = _section_lines(d, h.index + 1, end)
-        conclusion = _join(conclusion_lines)
-        if h.run_in:  # the conclusion starts on the heading's own line, after the bold lead
-            conclusion = normalize_text(h.rest + "\n" + "\n".join(ln.text for ln in conclusion_lines))
-            conclusion_lines = [d.lines[h.index], *conclusion_lines]
-        conclusion = conclusion[:_MAX_CONCLUSION_CHARS]
-        heading = normalize_text(h.text)
+    conclusion, conclusion_lines, heading, kind = _conclusion(d, heads)
     if not conclusion:
-        kind, heading, conclusion_lines = "none", None, []
         warnings.append("no conclusion, discussion or summary section found")
 
+    first_text_page = next((p for p in range(1, d.pages + 1) if p not in d.empty_pages), 0)
     return Sections(
         title=(_title(d, first_text_page) if 0 < first_text_page <= 2 else "") or d.meta_title,
         abstract=abstract,
@@ -893,6 +870,31 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
         warnings=warnings,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[str, list[Line]]:
+    """The abstract's text and lines; an inline label ("Abstract—We ...") is cut off."""
+    lines, inline_rest = _find_abstract(d, headings)
+    if inline_rest and lines:
+        return normalize_text(inline_rest + "\n" + "\n".join(ln.text for ln in lines[1:])), lines
+    return _join(lines), lines
+
+
+def _conclusion(d: _Doc, heads: list[Heading]) -> tuple[str, list[Line], str | None, str]:
+    """Text, lines, heading and kind of the closing section; empty and 'none' when there is none."""
+    picked = _pick_conclusion(heads, _main_end(heads, len(d.lines)))
+    if picked is None:
+        return "", [], None, "none"
+    h, kind = picked
+    lines = _section_lines(d, h.index + 1, _section_end(heads, h, len(d.lines)))
+    if h.run_in:  # the conclusion starts on the heading's own line, after the bold lead
+        text = normalize_text(h.rest + "\n" + "\n".join(ln.text for ln in lines))
+        lines = [d.lines[h.index], *lines]
+    else:
+        text = _join(lines)
+    if not text:
+        return "", [], None, "none"
+    return text[:_MAX_CONCLUSION_CHARS], lines, normalize_text(h.text), kind
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
