@@ -371,8 +371,10 @@ def _ranges(pages: Sequence[int]) -> str:
 
 # -- headings ------------------------------------------------------------------
 
-_NUMBERING = r"(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H](?:\.\d{1,2}){0,3})\.?)"
-_HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING}\s*)?(?P<title>[A-Z][^\n]{{0,90}})$")
+# "6", "6.1", "VI", "A", "A.2", followed by a dot or a space ("5.CONCLUSION", "VI. CONCLUSION"):
+# without the separator "INSTANCE" would read as roman "I" + "NSTANCE".
+_NUMBERING = r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H](?:\.\d{1,2}){0,3})(?:\.\s*|\s+)"
+_HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING})?(?P<title>[A-Z][^\n]{{0,90}})$")
 # Small capitals often come out letter-split: "C ONCLUSION", "R EFERENCES".
 _SPACED_CAPS_RE = re.compile(r"\b([A-Z]) (?=[A-Z]{2,}\b)")
 _TOC_RE = re.compile(r"(?:\.\s*){4,}|\s\.\s\.|\s\d{1,3}\s*$")
@@ -424,13 +426,18 @@ def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | 
     title, num = _SPACED_CAPS_RE.sub(r"\1", m.group("title").strip()), (m.group("num") or "").rstrip(".")
     if len(title.split()) > 10 or title.endswith((".", ",", ";", ":")):
         return None
-    styled = ln.bold or ln.size >= body + 0.8
+    larger = ln.size >= body + 0.8
+    if not (ln.block_start or larger):
+        return None  # mid-paragraph: a bold abstract (IEEE) is not a run of headings
+    styled = ln.bold or larger
     caps = title.isupper() and sum(c.isalpha() for c in title) >= 4
     # Small capitals ("VI. CONCLUSION" in IEEE) come out smaller than the body text.
     caps_heading = caps and ln.size >= (body * 0.7 if num else body - 0.6)
     if not (styled or caps_heading):
         return None
-    if len(num) == 1 and num.isalpha() and not styled:
+    if not num and ln.size < body - 0.3:
+        return None  # a bold table header row, not a section
+    if len(num) == 1 and num.isalpha() and num not in "IVX" and not styled:
         return None  # "A SIMPLE CASE" in body caps is not an appendix heading
     level = None if not num else 1 if num.isalpha() else num.count(".") + 1
     return Heading(index, title, _SPACED_CAPS_RE.sub(r"\1", text), level)
