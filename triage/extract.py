@@ -692,11 +692,14 @@ def _kind(title: str) -> str | None:
 
 def _pick_conclusion(heads: list[Heading], main_end: int) -> tuple[Heading, str] | None:
     """The last conclusion heading in the main text; else the last discussion / summary."""
+    first_section = next((h.index for h in heads if h.level is not None), 0)
     found: dict[str, list[Heading]] = {"conclusion": [], "run-in": [], "discussion": [], "summary": []}
     for h in heads:
         if h.index >= main_end:
             continue
         kind = _kind(h.title)
+        if kind == "summary" and h.index < first_section:
+            continue  # "Summary" in front of the paper is the abstract (journals), not a closing section
         if kind and h.run_in:
             if kind == "conclusion":  # "Discussion." paragraphs are everywhere; only a run-in conclusion counts
                 found["run-in"].append(h)
