@@ -273,7 +273,9 @@ def _family(author: str) -> str:
 def derive_key(authors: list[str] | tuple[str, ...], title: str, year: int | None) -> str:
     """A Better BibTeX-style key: ``auth.lower + shorttitle(3,3) + year``, e.g. ``pfeifferModularDeepLearning2023``."""
     family = (_family(authors[0]) if authors else "") or "anon"
-    words = [w for w in re.findall(r"[A-Za-z0-9]+", _ascii(title)) if w.lower() not in _SKIP_WORDS]
+    # Words are split on spaces only, as BBT does: "High-Resolution" is one word, "HighResolution".
+    words = [re.sub(r"[^A-Za-z0-9]", "", _ascii(w)) for w in title.split()]
+    words = [w for w in words if w and w.lower() not in _SKIP_WORDS]
     short = "".join(w[0].upper() + w[1:] for w in words[:3])
     return f"{family}{short}{year or ''}"
 

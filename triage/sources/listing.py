@@ -74,8 +74,7 @@ def decode_latex(text: str) -> str:
         return text
 
     def accent(m: re.Match[str]) -> str:
-        base = m.group(2).lstrip("\\")
-        base = "ı" if base == "i" and m.group(2).startswith("\\") else base
+        base = m.group(2).lstrip("\\")  # \'{\i}: the dotless i under an accent is plain í
         return unicodedata.normalize("NFC", base + _ACCENTS[m.group(1)])
 
     text = _ACCENT_CMD.sub(accent, text)

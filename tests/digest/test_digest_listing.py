@@ -1,0 +1,150 @@
+"""Listing feeds, keys, API queries and schedule units: pure logic, no model."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.digest.support import DATA
+from triage.digest import build_api_query, derive_key, schedule_units
+from triage.errors import SourceError
+from triage.sources.listing import (
+    ListingEntry,
+    decode_latex,
+    load_listing,
+    parse_arxiv_id,
+    parse_listing,
+    split_authors,
+)
+
+
+def test_recorded_feed(recorded_feed: Path) -> None:
+    listing = load_listing(recorded_feed)
+    assert listing.category == "cs.AI"
+    assert listing.night == date(2025, 8, 20)
+    assert listing.warnings == []
+    assert len(listing.entries) == 7
+    first = listing.entries[0]
+    assert (first.arxiv_id, first.version, first.announce_type) == ("2508.13426", 1, "cross")
+    assert first.authors == ("Chunhua Liu", "Kabir Manandhar Shrestha", "Sukai Huang")
+    assert first.categories[:2] == ("cs.CL", "cs.AI") and first.primary_category == "cs.CL"
+    assert first.license_name == "CC BY-NC-SA 4.0"
+    assert first.abstract.startswith("As large language models (LLMs) increasingly mediate")
+    assert "Announce Type" not in first.abstract
+    assert first.is_cross_list and not first.is_replacement
+    # A TeX accent in dc:creator becomes a letter.
+    assert listing.entries[2].authors == ("Paulo André Lima de Castro",)
+    assert [e.announce_type for e in listing.entries].count("new") == 2
+
+
+def test_hand_written_feed_kinds_and_warnings() -> None:
+    listing = load_listing(DATA / "night1.atom.xml")
+    assert listing.night == date(2026, 3, 3)
+    assert len(listing.entries) == 6
+    assert listing.warnings == ["entry 6: no arXiv id in ''"]
+    by_id = {e.arxiv_id: e for e in listing.entries}
+    assert by_id["2603.00104"].is_replacement and by_id["2603.00104"].version == 2
+    assert by_id["2603.00104"].license_name == "arXiv non-exclusive"
+    assert by_id["2603.00107"].announce_type == "replace-cross"
+    assert by_id["2603.00107"].is_cross_list and by_id["2603.00107"].is_replacement
+    assert by_id["2603.00101"].authors == ("Ana Pérez", "John Smith", "Wei Zhang")
+    assert by_id["2603.00103"].authors[0] == "Maria García"
+    assert by_id["2603.00107"].authors[1] == "Günter Müller"
+
+
+def test_rss_format_parses_to_the_same_entries() -> None:
+    listing = load_listing(DATA / "night1.rss.xml")
+    assert listing.category == "cs.CL"
+    assert listing.night == date(2026, 3, 3)
+    assert [e.versioned_id for e in listing.entries] == ["2603.00101v1", "2603.00110v1"]
+    assert listing.entries[0].authors == ("Ana Pérez", "John Smith", "Wei Zhang")
+    assert listing.entries[0].abstract.startswith("We study parameter-efficient")
+
+
+def test_entry_round_trips_and_becomes_a_paper() -> None:
+    entry = load_listing(DATA / "night1.atom.xml").entries[0]
+    assert ListingEntry.from_dict(entry.to_dict()) == entry
+    paper = entry.to_paper("perezSparseAdaptersFrozen2026")
+    assert paper.arxiv_id == "2603.00101" and paper.arxiv_version == 1 and paper.year == 2026
+    assert paper.abstract == entry.abstract
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"<feed", "not valid XML"),
+        (b"<html><body>maintenance</body></html>", "not an Atom or RSS feed"),
+        (b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaa">]><feed>&a;</feed>', "refusing"),
+    ],
+)
+def test_bad_feeds_are_one_clear_error(data: bytes, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        parse_listing(data, source="x.xml")
+
+
+def test_missing_feed_file_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as info:
+        load_listing(tmp_path / "nope.xml")
+    assert info.value.exit_code == 1
+
+
+def test_empty_night() -> None:
+    listing = parse_listing(
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><id>http://rss.arxiv.org/atom/cs.LG</id>'
+        b"<updated>2026-03-07T05:00:00+00:00</updated></feed>"
+    )
+    assert listing.entries == [] and listing.night == date(2026, 3, 7)
+
+
+def test_ids_authors_and_latex() -> None:
+    assert parse_arxiv_id("oai:arXiv.org:2508.13426v12") == ("2508.13426", 12)
+    assert parse_arxiv_id("https://arxiv.org/abs/hep-th/0601001v2") == ("hep-th/0601001", 2)
+    assert parse_arxiv_id("math.GT/0309136") == ("math.GT/0309136", None)
+    assert parse_arxiv_id("no id here") is None
+    assert split_authors("A B, C D, and E F") == ["A B", "C D", "E F"]
+    assert split_authors("A B and C D") == ["A B", "C D"]
+    assert decode_latex(r"G\"odel, Fran\c{c}ois, {\o}ystein, Garc\'{\i}a") == "Gödel, François, øystein, García"
+
+
+@pytest.mark.parametrize(
+    "authors, title, year, key",
+    [  # the keys in the reader's own note (../shared/seed/reading-session.md)
+        (["Jonas Pfeiffer"], "Modular Deep Learning", 2023, "pfeifferModularDeepLearning2023"),
+        (["Zhuohan Li"], "Train Large, Then Compress: Rethinking Model Size for Efficient Training", 2020, "liTrainLargeThen2020"),
+        (["Jack Merullo"], "Linearly Mapping from Image to Text Space", 2022, "merulloLinearlyMappingImage2022"),
+        (["Lianghua Huang"], "Composer: Creative and Controllable Image Synthesis with Composable Conditions", 2023,
+         "huangComposerCreativeControllable2023"),
+        (["Yuntao Bai"], "Constitutional AI: Harmlessness from AI Feedback", 2022, "baiConstitutionalAIHarmlessness2022"),
+        (["Robin Rombach"], "High-Resolution Image Synthesis with Latent Diffusion Models", 2022,
+         "rombachHighResolutionImageSynthesis2022"),
+        (["Yann LeCun"], "A Path Towards Autonomous Machine Intelligence", 2022, "lecunPathAutonomousMachine2022"),
+        (["Emilien Dupont"], "From data to functa: Your data point is a function", 2022, "dupontDataFunctaYour2022"),
+        (["Arsha Nagrani"], "Attention Bottlenecks for Multimodal Fusion", 2022, "nagraniAttentionBottlenecksMultimodal2022"),
+        (["Grégoire Mialon"], "Augmented Language Models: a Survey", 2023, "mialonAugmentedLanguageModels2023"),
+        (["Paulo André Lima de Castro"], "AlphaX: An AI-Based Value Investing Strategy", 2025, "castroAlphaXAIBasedValue2025"),
+        (["Smith, Alice"], "Deep Nets", 2024, "smithDeepNets2024"),
+        ([], "", None, "anon"),
+    ],
+)
+def test_better_bibtex_style_keys(authors: list[str], title: str, year: int | None, key: str) -> None:
+    assert derive_key(authors, title, year) == key
+
+
+def test_api_query_by_submission_date() -> None:
+    q = build_api_query(["cs.LG", "cs.CL"], "abs:adapter", date(2026, 3, 2), date(2026, 3, 3))
+    assert q == "(cat:cs.LG OR cat:cs.CL) AND submittedDate:[202603020000 TO 202603032359] AND (abs:adapter)"
+    assert build_api_query([], None, date(2026, 3, 2), date(2026, 3, 2)) == "submittedDate:[202603020000 TO 202603022359]"
+
+
+def test_schedule_units_name_the_command_and_the_home(tmp_path: Path) -> None:
+    units = schedule_units("/opt/triage/bin/triage digest --email", home=tmp_path)
+    line = units["crontab"].splitlines()[-1]
+    minute, hour, dom, month, dow, *command = line.split()
+    assert (dom, month, dow) == ("*", "*", "1-5") and 0 <= int(hour) < 24 and 0 <= int(minute) < 60
+    assert f"TRIAGE_HOME={tmp_path}" in line and "/opt/triage/bin/triage digest --email" in line
+    assert "ExecStart=/opt/triage/bin/triage digest --email" in units["service"]
+    assert "Type=oneshot" in units["service"] and "SuccessExitStatus=75" in units["service"]
+    assert "OnCalendar=Mon..Fri *-*-* 06:30:00 UTC" in units["timer"] and "Persistent=true" in units["timer"]
+    assert "WantedBy=timers.target" in units["timer"]

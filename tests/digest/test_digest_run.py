@@ -1,0 +1,204 @@
+"""Digest runs end to end with the real local MiniLM and the offline critic."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.digest.feedgen import ADAPTER, CROP, write_listing
+from tests.digest.support import DATA
+from triage import notes
+from triage.digest import DigestOptions, Profile, prefilter, run_digest
+from triage.models import Paper, Status
+from triage.service import Triage
+from triage.sources.listing import load_listing
+
+NIGHT1, NIGHT2 = str(DATA / "night1.atom.xml"), str(DATA / "night2.atom.xml")
+
+
+def _seen_rows(core: Triage) -> list[tuple]:
+    return [tuple(r) for r in core.state._db.execute("SELECT arxiv_id, version, night, key, kind FROM digest_seen")]
+
+
+def test_recorded_feed_digest_and_rerun(core: Triage, counting, recorded_feed: Path) -> None:
+    critic = counting()
+    report = run_digest(core, DigestOptions(feeds=[str(recorded_feed)], top_n=3), critic=critic)
+    assert report.exit_code == 0 and report.night == date(2025, 8, 20)
+    assert report.listed == 7 and report.candidates == 7 and len(report.top) == 3
+    assert critic.calls == 3 and all(c.verdict for c in report.top)
+    path = core.settings.digests_dir / "2025-08-20.md"
+    assert report.path == path
+    text = path.read_text(encoding="utf-8")
+
+    # The digest is a note the reader's tools can read: three skim entries, each with a quote and a verdict.
+    note = notes.parse(text)
+    assert note.entry_keys("skim") == {c.key for c in report.top}
+    for entry in note.entries:
+        assert any(child.strip().startswith('- "') for child in entry.children)
+        assert any("triage: " in child for child in entry.children)
+    assert "## tl;dr" in text and "## Context" in text and "## Also tonight" in text
+    assert "CC BY" in text and "https://arxiv.org/abs/" in text
+    # The top N are queued for the TUI's inbox.
+    assert {r.key for r in core.state.papers(Status.QUEUED)} == {c.key for c in report.top}
+
+    # Same night again: identical file, no critic call, nothing added anywhere.
+    rows = _seen_rows(core)
+    again = run_digest(core, DigestOptions(feeds=[str(recorded_feed)], top_n=3), critic=counting())
+    assert again.critic_calls == 0 and all(c.cached for c in again.top)
+    assert path.read_text(encoding="utf-8") == text
+    assert _seen_rows(core) == rows
+    assert len(core.state.papers()) == 3
+    assert [r["status"] for r in core.state.digest_runs()] == ["ok", "ok"]
+    log = (core.settings.home / "logs" / "digest.log").read_text(encoding="utf-8")
+    assert log.count("digest finished") == 2
+
+
+def test_next_night_skips_seen_notes_versions_and_known(core: Triage, counting) -> None:
+    run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=2), critic=counting())
+    # The reader already has this one in their state, under their own key.
+    core.state.upsert_paper(Paper(key="pfeifferModularDeepLearningRevisited", title="Modular Deep Learning Revisited",
+                                  arxiv_id="2603.00301"), status=Status.READ)
+    critic = counting()
+    report = run_digest(core, DigestOptions(feeds=[NIGHT2], top_n=5), critic=critic)
+    assert report.night == date(2026, 3, 4)
+    assert report.old == 1  # 2603.00101v1 was seen on night 1
+    assert {c.entry.arxiv_id for c in report.top + report.rest} == {"2603.00201", "2603.00202"}
+    noted = {n.entry.arxiv_id: n for n in report.noted}
+    assert noted["2603.00102"].kind == "version" and "v2; v1 seen 2026-03-03" in noted["2603.00102"].detail
+    assert noted["2603.00102"].key == "merulloLinearProjectionBridges2026"  # the key it was given on night 1
+    assert noted["2603.00301"].kind == "known" and noted["2603.00301"].key == "pfeifferModularDeepLearningRevisited"
+    assert critic.calls == 2
+    text = report.path.read_text(encoding="utf-8")
+    assert "## Seen before" in text and "@merulloLinearProjectionBridges2026" in text
+    assert core.state.get("pfeifferModularDeepLearningRevisited").status is Status.READ  # untouched
+
+
+def test_merged_sources_one_entry_per_paper(core: Triage, counting) -> None:
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1, str(DATA / "night1.rss.xml")], top_n=0), critic=counting())
+    ids = [c.entry.arxiv_id for c in report.top + report.rest]
+    assert len(ids) == len(set(ids)) == 7
+    merged = next(c.entry for c in report.rest if c.entry.arxiv_id == "2603.00101")
+    assert merged.announce_type == "new" and set(merged.categories) == {"cs.LG", "cs.CL"}
+
+
+def test_prefilter_ranks_the_readers_interests_first(core: Triage) -> None:
+    entries = load_listing(NIGHT1).entries
+    scores = dict(zip((e.arxiv_id for e in entries), prefilter(core, entries)))
+    wanted = [scores[i][0] for i in ("2603.00101", "2603.00102", "2603.00107")]
+    unwanted = [scores[i][0] for i in ("2603.00103", "2603.00104", "2603.00105")]
+    assert min(wanted) > max(unwanted)
+    assert scores["2603.00101"][1] == "modularity"
+
+
+def test_promoted_and_dropped_papers_move_the_ranking(core: Triage) -> None:
+    entries = load_listing(NIGHT1).entries
+    before = dict(zip((e.arxiv_id for e in entries), (s for s, _ in prefilter(core, entries))))
+    crops = Paper(key="olsenCropYields2024", title="Crop yield prediction from rainfall and soil moisture",
+                  abstract="We predict maize and wheat yields from rainfall, soil moisture and satellite data.")
+    adapters = Paper(key="houlsbyAdapters2019", title="Parameter-efficient transfer learning with adapters",
+                     abstract="Adapter modules fine-tune a frozen pretrained model with few parameters.")
+    for paper in (crops, adapters):
+        core.state.upsert_paper(paper)
+    core.promote(crops.key)
+    core.drop(adapters.key)
+    profile = Profile.build(core)
+    assert profile.positives == [crops.key] and profile.negatives == [adapters.key]
+    after_pairs = dict(zip((e.arxiv_id for e in entries), prefilter(core, entries, profile)))
+    assert after_pairs["2603.00103"][0] > before["2603.00103"]  # maize yields: like a promoted paper
+    assert after_pairs["2603.00101"][0] < before["2603.00101"]  # adapters: like a dropped paper
+    assert after_pairs["2603.00103"][1] == "@olsenCropYields2024"
+
+
+@pytest.fixture(scope="module")
+def generated_night(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("night") / "cs.LG.xml"
+    return path, write_listing(path, 1000)
+
+
+def test_generated_night_of_1000(core: Triage, counting, generated_night: tuple[Path, dict[str, str]]) -> None:
+    path, truth = generated_night
+    critic = counting()
+    report = run_digest(core, DigestOptions(feeds=[str(path)], top_n=20), critic=critic)
+    assert report.listed == 1000 and report.candidates == 1000
+    ranked = [truth[c.entry.arxiv_id] for c in report.top + report.rest]
+    adapter_ranks = [i for i, k in enumerate(ranked) if k == ADAPTER]
+    crop_ranks = [i for i, k in enumerate(ranked) if k == CROP]
+    assert max(adapter_ranks) < min(crop_ranks)  # every adapter/LoRA paper above every crop-yield paper
+    assert all(truth[c.entry.arxiv_id] == ADAPTER for c in report.top)
+    assert critic.calls == 20
+    assert len(core.state.papers(Status.QUEUED)) == 20
+    text = report.path.read_text(encoding="utf-8")
+    assert len(notes.parse(text).entries) == 20 and "and 950 more" in text
+
+
+def test_budget_stops_the_critic_not_the_digest(core: Triage, counting) -> None:
+    critic = counting(cost=0.01)
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=5, max_cost_usd=0.025), critic=critic)
+    assert report.exit_code == 0 and report.budget_reached
+    assert critic.calls == 3 and report.cost_usd == pytest.approx(0.03)
+    judged = [c for c in report.top if c.verdict]
+    unjudged = [c for c in report.top if not c.verdict]
+    assert len(judged) == 3 and len(unjudged) == 2
+    assert all("budget of $0.025 reached" in c.not_judged for c in unjudged)
+    text = report.path.read_text(encoding="utf-8")
+    assert text.count("not judged (budget of $0.025 reached)") == 2
+    assert len(notes.parse(text).entries) == 5
+    # A bigger budget the next time judges the rest, and only the rest.
+    critic = counting(cost=0.01)
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=5, max_cost_usd=1.0), critic=critic)
+    assert critic.calls == 2 and all(c.verdict for c in report.top)
+
+
+def test_critic_failure_still_writes_the_digest(core: Triage, counting) -> None:
+    critic = counting(fail=True)
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=5), critic=critic)
+    assert report.exit_code == 3 and report.path is not None and report.path.is_file()
+    assert critic.calls == 3  # three failures in a row: the endpoint is taken as down
+    assert all(c.not_judged for c in report.top)
+    assert report.top[-1].not_judged == "critic unavailable"
+
+
+def test_crash_mid_run_then_rerun_completes_without_duplicates(core: Triage, counting) -> None:
+    crashing = counting(crash_on=3)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=4), critic=crashing)
+    assert not (core.settings.digests_dir / "2026-03-03.md").exists()
+    assert core.state.digest_runs()[0]["status"] == "failed"
+    seen_after_crash = _seen_rows(core)
+    assert len(seen_after_crash) == 6
+
+    critic = counting()
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=4), critic=critic)
+    assert report.exit_code == 0
+    assert critic.calls == 2  # the two judged before the crash come from the verdict cache
+    assert sum(c.cached for c in report.top) == 2
+    assert _seen_rows(core) == seen_after_crash
+    text = report.path.read_text(encoding="utf-8")
+    keys = [e.key for e in notes.parse(text).entries]
+    assert len(keys) == len(set(keys)) == 4
+    queued = core.state.papers(Status.QUEUED)
+    assert sorted(r.key for r in queued) == sorted(keys)
+    assert [r["status"] for r in core.state.digest_runs()] == ["ok", "failed"]
+    verdict_rows = core.state._db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+    assert verdict_rows == 4
+
+
+def test_dry_run_writes_nothing(core: Triage, counting) -> None:
+    critic = counting()
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, dry_run=True), critic=critic)
+    assert report.dry_run and report.path is None and critic.calls == 0
+    assert report.candidates == 6 and all(c.not_judged == "dry run" for c in report.top)
+    assert _seen_rows(core) == [] and core.state.papers() == [] and core.state.digest_runs() == []
+    assert not core.settings.digests_dir.joinpath("2026-03-03.md").exists()
+
+
+def test_json_summary_and_out_dir(core: Triage, counting, tmp_path: Path) -> None:
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=2, out_dir=tmp_path / "out"), critic=counting())
+    assert report.path == tmp_path / "out" / "2026-03-03.md"
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["night"] == "2026-03-03" and len(data["top"]) == 2 and data["exit_code"] == 0
+    assert data["warnings"] == [f"{NIGHT1}: entry 6: no arXiv id in ''"]
+    assert {"key", "arxiv_id", "prefilter", "decision", "score", "cached"} <= set(data["top"][0])
