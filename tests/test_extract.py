@@ -20,6 +20,7 @@ from triage.errors import PdfError
 from triage.extract import EXTRACTOR_VERSION, extract, extract_cached, normalize_text, snapshot
 from triage.models import Region
 
+ARXIV_STAMP = "arXiv:2401.00001v1 [cs.LG] 1 Jan 2024"
 ABSTRACT = (
     "We study how small adapters let a frozen backbone solve new tasks. Our method routes each input "
     "through a sparse set of modules and matches full fine-tuning on six benchmarks while training "
@@ -84,6 +85,8 @@ class Typesetter:
         # A running header and a page number on every page: both must be ignored.
         self.page.insert_text((72, 36), self.header, fontsize=8, fontname="helv")
         self.page.insert_text((300, 760), str(number), fontsize=9, fontname="helv")
+        if number == 1:  # the arXiv stamp, rotated in the left margin
+            self.page.insert_text((30, 560), ARXIV_STAMP, fontsize=20, fontname="tiro", rotate=90)
         self.col, self.y = 0, 72.0
 
     def add(self, item: Item, *, full_width: bool = False) -> pymupdf.Rect:
@@ -196,6 +199,7 @@ def test_one_column_paper(tmp_path: Path) -> None:
     assert s.conclusion_heading == "5 Conclusion"
     assert s.pages >= 1 and len(s.sha256) == 64
     assert s.abstract_regions and s.conclusion_regions
+    assert not any("arXiv:2401" in c.text for c in s.chunks), "margin stamp dropped"
     assert all(r.page >= 1 and r.x0 < r.x1 and r.y0 < r.y1 for r in s.conclusion_regions)
 
 

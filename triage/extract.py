@@ -1,30 +1,32 @@
 """Find the title, abstract and conclusion of a paper PDF, fast, with PyMuPDF.
 
 How it works, in one paragraph: every page is read once with
-``page.get_text("dict")`` (text only, no images) and flattened into *visual
-lines* — MuPDF lines that share a baseline inside a block are merged, so a
-heading printed as ``1`` + ``INTRODUCTION`` becomes one line — each carrying its
-page, box, dominant font size and boldness.  Rotated lines (the arXiv margin
-stamp, axis labels) are dropped.  Blocks are put in reading order per page by
-cutting the page into horizontal bands at full-width blocks and reading the left
-column before the right inside each band.  Lines that repeat in the top or
-bottom margin of many pages (running headers, footers, page numbers) are
-dropped.  The body font size is the most common size by characters; lines
-clearly smaller than it are footnotes, figure labels or sub/superscripts, and
-never part of a section's text.  A *heading* is a short line that looks like
-one — optional numbering (``6``, ``5.``, ``VI.``, ``A``) then a capitalised
-title, set in bold, larger or capitals — and is not a table-of-contents line
-(dot leaders or a trailing page number).  The abstract is the text after an
-``Abstract`` label (own line, ``Abstract—`` inline, or run-in) on the first
-pages, up to the next heading, keyword line or footnote; without a label it is
-the paragraph just before ``Introduction`` / ``CCS Concepts`` / ``Keywords``.
-The conclusion is the last ``Conclusion``-like heading before the references
-(else the last ``Discussion`` / ``Summary``), running to the next heading of
-the same or a higher level or to ``Limitations``, ``Acknowledgements``,
-``References`` or an appendix; figure and table captions inside it are left
-out.  When no such heading exists, ``conclusion_found`` is false: nothing is
-invented.  Pages without a text layer are reported in ``warnings``; there is no
-OCR.
+``page.get_text("dict")`` (text only, no images: four times cheaper) and
+flattened into *visual lines* — MuPDF lines that share a baseline inside a
+block are merged, so a heading printed as ``1`` + ``INTRODUCTION`` becomes one
+line — each carrying its page, box, dominant font size and boldness.  Rotated
+lines (the arXiv margin stamp, axis labels) are dropped.  A page is two-column
+when most text-wide lines stay on one side of the middle; its blocks are then
+read band by band (bands cut at full-width blocks), left column before right,
+and its full-width blocks are floats (tables, figures) kept out of section
+text; one-column pages are read top to bottom.  Lines that repeat in the top or
+bottom tenth of several pages (running headers, footers, page numbers) are
+dropped.  The body size is the size most characters are set in; lines clearly
+smaller, or a little smaller and led by a footnote mark, are footnotes, labels
+or sub/superscripts.  A *heading* starts a block and looks like one — optional
+numbering (``6``, ``5.``, ``VI.``, ``A.2``) then a capitalised title, set in
+bold, larger or capitals — and is not a table-of-contents line (dot leaders or
+a trailing page number).  The abstract is the text after an ``Abstract`` label
+(own line, ``Abstract—`` inline, or run-in) on the first three pages, up to
+the next heading, keyword line or footnote; without a label it is the
+paragraph just before ``1 Introduction`` / ``CCS Concepts`` / ``Keywords``.
+The conclusion is the last top-level ``Conclusion``-like heading before the
+references (else a run-in bold ``Conclusion.`` paragraph, else the last
+``Discussion`` / ``Summary``), running to the next heading of the same or a
+higher level or to ``Limitations``, ``Acknowledgements``, ``References`` or an
+appendix; captions inside it are left out.  When there is no such heading,
+``conclusion_found`` is false: nothing is invented.  Pages without a text layer
+are reported in ``warnings``; there is no OCR.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ def _page_blocks(page: pymupdf.Page, pno: int) -> list[_Block]:
     for raw in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         lines: list[Line] = []
         for ln in raw["lines"]:
-            if abs(ln["dir"][1]) > 0.1:  # rotated: arXiv stamp, axis labels
+            if ln["dir"][0] < 0.9:  # rotated or upside down: arXiv stamp, axis labels
                 continue
             spans = [s for s in ln["spans"] if s["text"]]
             if not spans:
