@@ -507,8 +507,15 @@ def test_extract_cached_writes_then_reads(tmp_path: Path, monkeypatch: pytest.Mo
     def boom(*a: object, **k: object) -> None:
         raise AssertionError("cache was not used")
 
-    monkeypatch.setattr(extract_module, "extract", boom)
+    monkeypatch.setattr(extract_module, "_extract", boom)
     assert extract_cached(pdf, cache) == first
+
+
+def test_extract_cached_names_the_file_in_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "oops.pdf"
+    bad.write_text("<html>Not found</html>")
+    with pytest.raises(PdfError, match="oops.pdf is not a PDF"):
+        extract_cached(bad, tmp_path / "cache")
 
 
 def test_extract_cached_recomputes_a_corrupt_entry(tmp_path: Path) -> None:

@@ -108,17 +108,18 @@ class _Block:
     lines: list[Line] = field(default_factory=list)
 
 
-def _open(pdf: Path | bytes) -> tuple[pymupdf.Document, bytes]:
-    """Open and validate; every failure becomes one clear PdfError."""
-    name = "<bytes>"
+def _load(pdf: Path | bytes) -> tuple[bytes, str]:
+    """The file's bytes and a name for messages."""
     if isinstance(pdf, (bytes, bytearray)):
-        data = bytes(pdf)
-    else:
-        name = str(pdf)
-        try:
-            data = Path(pdf).read_bytes()
-        except OSError as e:
-            raise PdfError(f"cannot read {name}: {e.strerror or e}", "check the path and permissions") from e
+        return bytes(pdf), "<bytes>"
+    try:
+        return Path(pdf).read_bytes(), str(pdf)
+    except OSError as e:
+        raise PdfError(f"cannot read {pdf}: {e.strerror or e}", "check the path and permissions") from e
+
+
+def _open(data: bytes, name: str) -> pymupdf.Document:
+    """Open and validate; every failure becomes one clear PdfError."""
     # The spec lets junk precede the header; real files put it in the first 1 KiB.  A file
     # whose header was damaged but whose objects survive is left to MuPDF's repair.
     if b"%PDF-" not in data[:1024] and b"endobj" not in data:
@@ -137,7 +138,7 @@ def _open(pdf: Path | bytes) -> tuple[pymupdf.Document, bytes]:
     if doc.page_count == 0:
         doc.close()
         raise PdfError(f"{name} has no pages", "the file is empty or truncated; download it again")
-    return doc, data
+    return doc
 
 
 def _span_text(spans: list[dict]) -> str:
@@ -843,7 +844,12 @@ def extract(pdf: Path | bytes, *, max_pages: int | None = None) -> Sections:
     has no pages.  What could not be read (pages without a text layer, a missing
     abstract) is reported in ``Sections.warnings``.
     """
-    doc, data = _open(pdf)
+    data, name = _load(pdf)
+    return _extract(data, name, max_pages)
+
+
+def _extract(data: bytes, name: str, max_pages: int | None) -> Sections:
+    doc = _open(data, name)
     try:
         warnings: list[str] = []
         d = _read(doc, max_pages, warnings)
@@ -923,10 +929,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def extract_cached(pdf: Path, cache_dir: Path) -> Sections:
     """``extract`` with a cache keyed by the PDF's content hash and the extractor version."""
-    try:
-        data = Path(pdf).read_bytes()
-    except OSError as e:
-        raise PdfError(f"cannot read {pdf}: {e.strerror or e}", "check the path and permissions") from e
+    data, name = _load(pdf)
     sha = hashlib.sha256(data).hexdigest()
     path = Path(cache_dir) / "extract" / f"{sha}-v{EXTRACTOR_VERSION}.json"
     if path.is_file():
@@ -934,8 +937,11 @@ def extract_cached(pdf: Path, cache_dir: Path) -> Sections:
             return Sections.model_validate_json(path.read_bytes())
         except ValueError:
             pass  # a corrupt cache entry is simply recomputed
-    sections = extract(data)
-    _atomic_write(path, json.dumps(sections.model_dump(mode="json"), ensure_ascii=False).encode())
+    sections = _extract(data, name, None)
+    try:
+        _atomic_write(path, json.dumps(sections.model_dump(mode="json"), ensure_ascii=False).encode())
+    except OSError:
+        pass  # an unwritable cache costs time next run, not this result
     return sections
 
 
@@ -943,7 +949,7 @@ def snapshot(pdf: Path, regions: list[Region], out_png: Path, *, zoom: float = 2
     """Render ``regions`` (stacked top to bottom) into one PNG at ``out_png``; None when there are none."""
     if not regions:
         return None
-    doc, _ = _open(pdf)
+    doc = _open(*_load(pdf))
     try:
         pixmaps = list(_clips(doc, regions, zoom))
     finally:
