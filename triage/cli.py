@@ -565,6 +565,44 @@ def digest(
             raise typer.Exit(report.exit_code)
 
 
+# -- HTTP API (issue 10) ----------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[Optional[str], typer.Option("--host", help="Bind address (default: api.host, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=0, max=65535, help="Bind port (default: api.port, 8765).")] = None,
+    show_token: Annotated[bool, typer.Option("--show-token", help="Print the API token (generated on first use) and exit.")] = False,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow a non-loopback --host (the token must exist already).")] = False,
+) -> None:
+    """Serve the HTTP API for note tools (FastAPI + uvicorn); every endpoint but /health needs the bearer token."""
+    with handled():
+        from triage.api import is_loopback, load_or_create_token, read_token, token_path
+        from triage.errors import ConfigError
+
+        settings = settings_from(ctx)
+        if show_token:
+            typer.echo(load_or_create_token(settings))
+            return
+        host = host or settings.api.host
+        port = settings.api.port if port is None else port
+        if not is_loopback(host):
+            if read_token(settings) is None:
+                raise ConfigError(f"refusing to serve on {host}: no API token exists yet",
+                                  hint="run 'triage serve --show-token' first, then pass --allow-remote")
+            if not allow_remote:
+                raise ConfigError(f"refusing to serve on non-loopback address {host}",
+                                  hint="pass --allow-remote if other machines should reach it (use TLS in front)")
+        import uvicorn
+
+        from triage.api import create_app
+
+        api = create_app(settings)
+        err(f"triage API on http://{host}:{port} · token in {token_path(settings)} (triage serve --show-token)")
+        uvicorn.run(api, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -132,6 +132,32 @@ def m020_digest(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m010_jobs(db: sqlite3.Connection) -> None:
+    """Background jobs of the HTTP API (triage/jobs.py owns the rows); at most one active job per target."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL,
+            result TEXT,
+            error TEXT,
+            pid INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT
+        );
+        CREATE UNIQUE INDEX jobs_active_target ON jobs(target) WHERE status IN ('queued', 'running');
+        CREATE INDEX jobs_status ON jobs(status, created_at)
+        """
+    )
+
+
 @dataclass(frozen=True)
 class PaperRecord:
     """A paper as the state knows it: metadata, status, PDF hash."""
