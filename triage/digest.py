@@ -82,6 +82,7 @@ __all__ = [
     "render_markdown",
     "render_html",
     "send_email",
+    "check_email_settings",
     "schedule_units",
     "lock_path",
     "log_path",
@@ -696,15 +697,21 @@ def _write_atomic(path: Path, text: str) -> None:
 # -- e-mail ------------------------------------------------------------------------------------------
 
 
-def send_email(core: Triage, subject: str, text: str, html_body: str) -> None:
-    """Send the digest over SMTP (STARTTLS when set; the password from ``TRIAGE_SMTP_PASSWORD``)."""
+def check_email_settings(core: Triage) -> None:
+    """ConfigError, before any work is done, when ``--email`` cannot possibly be sent."""
     s = core.settings.digest
     if not s.smtp_host or not s.mail_to:
         raise ConfigError("e-mail needs an SMTP host and a recipient",
                           hint="set TRIAGE_DIGEST__SMTP_HOST and TRIAGE_DIGEST__MAIL_TO (or [digest] in config.toml)")
-    password = os.environ.get(SMTP_PASSWORD_ENV)
-    if s.smtp_user and not password:
+    if s.smtp_user and not os.environ.get(SMTP_PASSWORD_ENV):
         raise ConfigError(f"SMTP user {s.smtp_user!r} is set but no password", hint=f"set {SMTP_PASSWORD_ENV}")
+
+
+def send_email(core: Triage, subject: str, text: str, html_body: str) -> None:
+    """Send the digest over SMTP (STARTTLS when set; the password from ``TRIAGE_SMTP_PASSWORD``)."""
+    check_email_settings(core)
+    s = core.settings.digest
+    password = os.environ.get(SMTP_PASSWORD_ENV)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = s.mail_from or s.smtp_user or f"triage@{socket.getfqdn()}"
@@ -768,6 +775,8 @@ def run_digest(core: Triage, options: DigestOptions | None = None, *, critic: Cr
     """Read tonight's listings, rank, judge the top N, write the digest (and e-mail it); see the module docstring."""
     options = options or DigestOptions()
     settings = core.settings
+    if options.email and not options.dry_run:
+        check_email_settings(core)
     settings.ensure_home()
     with _logging_to(log_path(settings.home)):
         if options.dry_run:
