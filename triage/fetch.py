@@ -1,0 +1,248 @@
+"""The PDF cache: every paper's PDF, validated, stored once by content hash.
+
+``papers/<sha256>.pdf`` holds the bytes; ``papers/index.json`` maps what names a
+paper (``arxiv:2302.11529v2``, ``arxiv:2302.11529``, ``key:pfeiffer…2023``,
+``doi:…``, ``url:…``) to its hash.  Nothing reaches the cache unvalidated: a
+download is held in memory (capped at ``fetch.max_mb``), checked (``%PDF``
+magic, an ``%%EOF`` trailer, opens in PyMuPDF, page limit), then written to a
+temp file in the cache folder, fsynced and renamed into place.  A download
+that is killed or cut short therefore leaves nothing behind, and the next run
+simply downloads again.  An HTML error page saved as ``.pdf`` is rejected with
+a message that says so.
+
+A library attachment (``Paper.pdf_path``) that validates is used in place and
+never copied.  Offline, only the attachment and the cache are consulted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from triage.config import Settings
+from triage.errors import PdfError, SourceError
+from triage.models import Paper
+
+if TYPE_CHECKING:
+    from triage.sources.arxiv import ArxivClient
+
+__all__ = ["sha256_bytes", "validate_pdf", "store_pdf", "fetch_pdf", "cache_names", "cached_pdf"]
+
+_INDEX = "index.json"
+_index_lock = threading.Lock()
+_STALE_TEMP_S = 3600.0
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``: the PDF's name in the cache."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")) or b"<html" in head[:256]
+
+
+def validate_pdf(data: bytes, *, max_mb: float, max_pages: int) -> int:
+    """Check that ``data`` is a usable PDF within the limits; returns its page count.
+
+    Raises ``PdfError`` for an HTML error page, missing ``%PDF`` magic, a file cut
+    short (no ``%%EOF`` trailer), one PyMuPDF cannot open, and one over the size
+    or page limits.
+    """
+    if len(data) > max_mb * 1024 * 1024:
+        raise PdfError(f"PDF is {len(data) / 1048576:.1f} MiB, over the {max_mb:g} MiB limit",
+                       hint="raise fetch.max_mb (TRIAGE_FETCH__MAX_MB) to accept it")
+    if not data:
+        raise PdfError("empty file, not a PDF")
+    if _looks_like_html(data):
+        raise PdfError("server returned an HTML page, not a PDF",
+                       hint="the link may need a login, or the server sent an error page")
+    if b"%PDF-" not in data[:1024]:
+        raise PdfError("not a PDF (no %PDF header)")
+    if b"%%EOF" not in data[-2048:]:
+        raise PdfError("PDF is truncated (no %%EOF trailer): the download was cut short")
+    import pymupdf
+
+    try:
+        with pymupdf.open(stream=data, filetype="pdf") as doc:
+            if doc.needs_pass:
+                raise PdfError("PDF is encrypted and needs a password")
+            pages = doc.page_count
+    except PdfError:
+        raise
+    except Exception as exc:
+        raise PdfError(f"PDF does not open: {exc}") from None
+    if pages < 1:
+        raise PdfError("PDF has no pages")
+    if pages > max_pages:
+        raise PdfError(f"PDF has {pages} pages, over the {max_pages} page limit",
+                       hint="raise fetch.max_pages (TRIAGE_FETCH__MAX_PAGES) to accept it")
+    return pages
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows it
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _sweep_temp(papers_dir: Path) -> None:
+    """Remove temp files a killed process left behind (old enough that nobody is writing them)."""
+    now = time.time()
+    for tmp in papers_dir.glob(".tmp-*.part"):
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > _STALE_TEMP_S:
+                tmp.unlink()
+
+
+def store_pdf(data: bytes, papers_dir: Path) -> Path:
+    """Write ``data`` to ``papers_dir/<sha256>.pdf`` atomically; a file already there is kept (idempotent)."""
+    papers_dir.mkdir(parents=True, exist_ok=True)
+    target = papers_dir / f"{sha256_bytes(data)}.pdf"
+    if target.is_file() and target.stat().st_size == len(data):
+        return target
+    _sweep_temp(papers_dir)
+    _write_atomic(target, data)
+    return target
+
+
+# -- index: names -> hash ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(papers_dir: Path) -> Iterator[None]:
+    """Serialise index updates between threads and, via a lock file, between processes."""
+    from filelock import FileLock
+
+    papers_dir.mkdir(parents=True, exist_ok=True)
+    with _index_lock, FileLock(str(papers_dir / ".index.lock"), timeout=30):
+        yield
+
+
+def _read_index(papers_dir: Path) -> dict[str, str]:
+    try:
+        data = json.loads((papers_dir / _INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def cache_names(paper: Paper) -> list[str]:
+    """The index names a paper is found under, most specific first."""
+    names = []
+    if paper.arxiv_id:
+        if paper.arxiv_version:
+            names.append(f"arxiv:{paper.arxiv_id}v{paper.arxiv_version}")
+        names.append(f"arxiv:{paper.arxiv_id}")
+    if paper.doi:
+        names.append(f"doi:{paper.doi.lower()}")
+    if paper.pdf_url:
+        names.append(f"url:{paper.pdf_url}")
+    names.append(f"key:{paper.key}")
+    return names
+
+
+def cached_pdf(paper: Paper, papers_dir: Path) -> Path | None:
+    """The cached PDF for ``paper``, if any name it goes by is in the index and the file is there."""
+    index = _read_index(papers_dir)
+    for name in cache_names(paper):
+        sha = index.get(name)
+        if sha and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha):
+            path = papers_dir / f"{sha}.pdf"
+            if path.is_file():
+                return path
+    return None
+
+
+def _remember(paper: Paper, sha: str, papers_dir: Path) -> None:
+    with _locked(papers_dir):
+        index = _read_index(papers_dir)
+        for name in cache_names(paper):
+            index[name] = sha
+        _write_atomic(papers_dir / _INDEX, json.dumps(index, indent=1, sort_keys=True).encode())
+
+
+# -- fetch ------------------------------------------------------------------------------------------
+
+
+def _pdf_url(paper: Paper, settings: Settings) -> str | None:
+    if paper.pdf_url:
+        return paper.pdf_url
+    if paper.arxiv_id:
+        vid = f"{paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_version else paper.arxiv_id
+        return settings.arxiv.pdf_url.format(id=vid)
+    return None
+
+
+def fetch_pdf(paper: Paper, settings: Settings, *, client: ArxivClient | None = None) -> Path:
+    """A local, validated PDF for ``paper``: its attachment, else the cache, else a download.
+
+    Offline (``settings.fetch.offline``), a paper with neither attachment nor
+    cached PDF raises ``SourceError("offline: no cached PDF for @key")``.
+    """
+    limits = {"max_mb": settings.fetch.max_mb, "max_pages": settings.fetch.max_pages}
+    local_error: PdfError | None = None
+    if paper.pdf_path is not None and Path(paper.pdf_path).is_file():
+        try:
+            validate_pdf(Path(paper.pdf_path).read_bytes(), **limits)
+            return Path(paper.pdf_path)
+        except PdfError as exc:
+            local_error = PdfError(f"{paper.pdf_path}: {exc.message}", hint=exc.hint)
+        except OSError as exc:
+            local_error = PdfError(f"cannot read {paper.pdf_path}: {exc.strerror or exc}")
+
+    papers_dir = settings.papers_dir
+    hit = cached_pdf(paper, papers_dir)
+    if hit is not None:
+        return hit
+
+    url = _pdf_url(paper, settings)
+    if settings.fetch.offline:
+        if local_error is not None:
+            raise local_error
+        raise SourceError(f"offline: no cached PDF for @{paper.key}", hint="run without --offline to download it")
+    if url is None:
+        if local_error is not None:
+            raise local_error
+        raise SourceError(f"no PDF for @{paper.key}: no file attachment and no arXiv id or PDF link",
+                          hint="attach the PDF in Zotero and re-export, or add the arXiv id")
+
+    own = client is None
+    if client is None:
+        from triage.sources.arxiv import ArxivClient
+
+        client = ArxivClient(settings.arxiv)
+    try:
+        data = client.download(url, max_bytes=int(settings.fetch.max_mb * 1024 * 1024))
+    finally:
+        if own:
+            client.close()
+    try:
+        validate_pdf(data, **limits)
+    except PdfError as exc:
+        raise PdfError(f"{url}: {exc.message}", hint=exc.hint) from None
+    path = store_pdf(data, papers_dir)
+    _remember(paper, path.stem, papers_dir)
+    return path

@@ -1,0 +1,287 @@
+"""arXiv: id lookups, searches and PDF downloads, politely.
+
+The ``arxiv`` package (4.x) builds the API URLs, pages through results and
+parses the Atom feed; this module replaces only its transport, at the one seam
+the package has for it (``Client._parse_feed``), because the package's own
+transport cannot do what arXiv asks of a tool that many surfaces share:
+
+* one request every ``delay_s`` seconds **per process**, whichever thread or
+  ``ArxivClient`` instance asks (the package limits each client instance
+  separately) — PDF downloads count too;
+* retries with exponential backoff on 5xx, timeouts and dropped connections;
+  on 429 the server's ``Retry-After`` is honoured and delays every caller;
+* the endpoint from settings and an injectable ``httpx.Client`` so tests can
+  point it at a loopback server.
+
+Results become ``Paper`` records keyed by the default Better BibTeX key the
+reader's Zotero would give them (``pfeifferModularDeepLearning2023``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from triage.citekey import bbt_key
+from triage.config import ArxivSettings, FetchSettings
+from triage.errors import SourceError
+from triage.models import Paper
+
+__all__ = ["ArxivClient", "RateLimiter", "RATE_LIMITER", "paper_from_result", "split_version"]
+
+_BATCH = 100  # ids per id_list request; arXiv answers 100 per page by default
+_MAX_RETRY_AFTER_S = 120.0
+_USER_AGENT = "triage/0.1 (paper triage; https://github.com/) python-httpx"
+
+
+class RateLimiter:
+    """At most one request per ``delay_s`` seconds, shared by every thread that holds this limiter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0.0  # monotonic time of the next allowed request
+
+    def wait(self, delay_s: float) -> None:
+        """Block until a request may go out, and book the slot after it."""
+        with self._lock:  # held while sleeping, so waiting callers queue up in order
+            now = time.monotonic()
+            if self._next > now:
+                time.sleep(self._next - now)
+                now = time.monotonic()
+            self._next = now + delay_s
+
+    def defer(self, seconds: float) -> None:
+        """Push the next allowed request at least ``seconds`` into the future (a 429's Retry-After)."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+RATE_LIMITER = RateLimiter()
+"""The process-wide limiter every ``ArxivClient`` uses."""
+
+
+def split_version(arxiv_id: str) -> tuple[str, int | None]:
+    """``2302.11529v2`` -> ``('2302.11529', 2)``; no version -> ``None``."""
+    m = re.match(r"^(.*?)(?:v(\d+))?$", arxiv_id.strip())
+    assert m is not None
+    return m.group(1), int(m.group(2)) if m.group(2) else None
+
+
+def paper_from_result(result: Any, *, pdf_url: str, resolved_by: str) -> Paper:
+    """An ``arxiv.Result`` as a ``Paper``; the PDF link comes from settings, not the feed."""
+    arxiv_id, version = split_version(result.get_short_id())
+    authors = [a.name for a in result.authors]
+    year = result.published.year if result.published else None
+    title = " ".join((result.title or "").split())
+    vid = f"{arxiv_id}v{version}" if version else arxiv_id
+    return Paper(
+        key=bbt_key(authors, title, year),
+        title=title,
+        authors=authors,
+        year=year,
+        arxiv_id=arxiv_id,
+        arxiv_version=version,
+        doi=(result.doi or "").lower() or None,
+        url=f"https://arxiv.org/abs/{vid}",
+        abstract=" ".join((result.summary or "").split()),
+        pdf_url=pdf_url.format(id=vid),
+        aliases=[f"arXiv:{arxiv_id}"],
+        resolved_by=resolved_by,
+    )
+
+
+class ArxivClient:
+    """Searches, id lookups and downloads against the arXiv endpoint in ``settings``."""
+
+    def __init__(self, settings: ArxivSettings, *, http: httpx.Client | None = None,
+                 limiter: RateLimiter | None = None) -> None:
+        self.settings = settings
+        self._own_http = http is None
+        self.http = http or httpx.Client(follow_redirects=True, headers={"User-Agent": _USER_AGENT})
+        self.limiter = limiter or RATE_LIMITER
+        self.requests = 0  # HTTP requests sent, retries included (for reports and tests)
+
+    def close(self) -> None:
+        """Close the HTTP client if this instance created it."""
+        if self._own_http:
+            self.http.close()
+
+    def __enter__(self) -> ArxivClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport --------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        return min(30.0, max(self.settings.delay_s, 0.5) * (2**attempt))
+
+    def get(self, url: str, *, max_bytes: int | None = None, what: str = "arXiv") -> bytes:
+        """GET ``url`` through the shared limiter with retries; the body, capped at ``max_bytes``.
+
+        Raises ``SourceError(external=True)`` when arXiv keeps failing, and a
+        plain ``SourceError`` for a 4xx answer (the request itself is wrong).
+        """
+        timeout = httpx.Timeout(self.settings.timeout_s)
+        deadline_s = self.settings.timeout_s * 10  # a server dripping bytes must not hold us forever
+        last = ""
+        for attempt in range(self.settings.max_retries + 1):
+            self.limiter.wait(self.settings.delay_s)
+            self.requests += 1
+            wait = self._backoff(attempt)
+            try:
+                started = time.monotonic()
+                with self.http.stream("GET", url, timeout=timeout) as response:
+                    status = response.status_code
+                    if status == 429:
+                        retry_after = _retry_after(response.headers.get("Retry-After"))
+                        last = f"HTTP 429 (rate limited{f', retry after {retry_after:g}s' if retry_after else ''})"
+                        if retry_after is not None:
+                            if retry_after > _MAX_RETRY_AFTER_S:
+                                raise SourceError(f"{what} asks us to wait {retry_after:g}s before retrying",
+                                                  hint="try again later", external=True)
+                            wait = retry_after
+                            self.limiter.defer(retry_after)
+                    elif status >= 500:
+                        last = f"HTTP {status}"
+                    elif status >= 400:
+                        body = response.read()[:4096]
+                        raise SourceError(f"{what} refused {url}: HTTP {status}{_arxiv_error(body)}")
+                    else:
+                        return _read_capped(response, max_bytes, started, deadline_s, url)
+            except httpx.TimeoutException:
+                last = f"no answer within {self.settings.timeout_s:g}s"
+            except (httpx.TransportError, _CutShort) as exc:
+                last = str(exc) or type(exc).__name__
+            if attempt < self.settings.max_retries:
+                time.sleep(wait)
+        raise SourceError(f"{what} failed for {url}: {last} (after {self.settings.max_retries + 1} tries)",
+                          hint="check the network or try again later; --offline uses only cached PDFs",
+                          external=True)
+
+    def download(self, url: str, *, max_bytes: int | None = None) -> bytes:
+        """The bytes at ``url`` (a PDF link), through the same limiter and retries."""
+        return self.get(url, max_bytes=max_bytes, what="download")
+
+    # -- the arxiv package ---------------------------------------------------------------------
+
+    def _package_client(self, page_size: int) -> Any:
+        import arxiv
+        from arxiv import _feed
+
+        owner = self
+
+        class _Client(arxiv.Client):
+            # The package's one transport seam: fetch a page URL and return the parsed feed.
+            def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> Any:
+                feed = _feed.parse(owner.get(url))
+                if feed.malformed:
+                    raise SourceError(f"arXiv answered with a feed that does not parse: {feed.error}", external=True)
+                return feed
+
+        client = _Client(page_size=page_size, delay_seconds=0.0, num_retries=0)
+        client.query_url_format = self.settings.api_url.rstrip("?") + "?{}"
+        return client
+
+    def _run(self, search: Any, page_size: int) -> list[Any]:
+        return list(self._package_client(page_size).results(search))
+
+    def by_ids(self, ids: list[str]) -> dict[str, Paper]:
+        """Papers for arXiv ids (``2302.11529``, ``2302.11529v2``, ``astro-ph/0601001``), in batched requests.
+
+        The result maps each id as given to its paper; ids arXiv does not know are
+        left out.  Without a version the newest version is returned.
+        """
+        import arxiv
+
+        wanted = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
+        found: dict[str, Paper] = {}
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            search = arxiv.Search(id_list=batch, max_results=len(batch))
+            by_base: dict[str, Paper] = {}
+            by_versioned: dict[str, Paper] = {}
+            for result in self._run(search, _BATCH):
+                paper = paper_from_result(result, pdf_url=self.settings.pdf_url, resolved_by="arxiv-id")
+                by_base[paper.arxiv_id or ""] = paper
+                by_versioned[f"{paper.arxiv_id}v{paper.arxiv_version}"] = paper
+            for requested in batch:
+                base, version = split_version(requested)
+                paper = by_versioned.get(requested) if version else by_base.get(base)
+                if paper is None and version:
+                    paper = by_base.get(base)
+                if paper is not None:
+                    found[requested] = paper
+        return found
+
+    def search(self, query: str, max_results: int = 10) -> list[Paper]:
+        """Papers matching an arXiv API ``search_query`` (``au:pfeiffer AND ti:modular``), by relevance."""
+        import arxiv
+
+        search = arxiv.Search(query=query, max_results=max_results)
+        results = self._run(search, max(1, min(max_results, _BATCH)))
+        return [paper_from_result(r, pdf_url=self.settings.pdf_url, resolved_by="arxiv-search") for r in results]
+
+    def download_pdf(self, paper: Paper, dest_dir: Path, *, limits: FetchSettings | None = None) -> Path:
+        """Download, validate and store the paper's PDF in the content-addressed ``dest_dir``."""
+        from triage.fetch import store_pdf, validate_pdf
+
+        limits = limits or FetchSettings()
+        if paper.pdf_url:
+            url = paper.pdf_url
+        elif paper.arxiv_id:
+            vid = f"{paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_version else paper.arxiv_id
+            url = self.settings.pdf_url.format(id=vid)
+        else:
+            raise SourceError(f"@{paper.key} has no arXiv id or PDF link to download")
+        data = self.download(url, max_bytes=int(limits.max_mb * 1024 * 1024))
+        validate_pdf(data, max_mb=limits.max_mb, max_pages=limits.max_pages)
+        return store_pdf(data, dest_dir)
+
+
+class _CutShort(Exception):
+    """The body ended before Content-Length said it would, or took too long."""
+
+
+def _read_capped(response: httpx.Response, max_bytes: int | None, started: float, deadline_s: float,
+                 url: str) -> bytes:
+    expected = response.headers.get("Content-Length")
+    if max_bytes is not None and expected and expected.isdigit() and int(expected) > max_bytes:
+        raise SourceError(f"{url} is {int(expected) / 1048576:.1f} MiB, over the {max_bytes / 1048576:g} MiB limit",
+                          hint="raise fetch.max_mb to accept it")
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if max_bytes is not None and len(body) > max_bytes:
+            raise SourceError(f"{url} is over the {max_bytes / 1048576:g} MiB limit", hint="raise fetch.max_mb")
+        if time.monotonic() - started > deadline_s:
+            raise _CutShort(f"download took longer than {deadline_s:g}s")
+    if expected and expected.isdigit() and len(body) != int(expected) and not response.headers.get("Content-Encoding"):
+        raise _CutShort(f"connection closed after {len(body)} of {expected} bytes")
+    return bytes(body)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _arxiv_error(body: bytes) -> str:
+    """arXiv explains a 400 in an Atom entry's summary (``incorrect id format for abc``)."""
+    m = re.search(rb"<summary>(.*?)</summary>", body, re.DOTALL)
+    return f": {m.group(1).decode('utf-8', 'replace').strip()}" if m else ""

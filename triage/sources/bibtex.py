@@ -1,0 +1,618 @@
+"""The reader's library: Better BibTeX exports read into ``Paper`` records.
+
+Three export formats are read, sniffed from the content rather than the file
+name: BibTeX/BibLaTeX (``.bib``, ``.bibtex``, ``.biblatex``; parsed with
+bibtexparser 2.x), CSL-JSON (a list of items with ``id``) and Better BibTeX
+JSON (a dict with ``items``, each with ``citationKey``).  Every entry either
+imports or is reported in ``Library.errors`` as ``file:line: skipped entry:
+reason``; one bad entry never costs the reader the rest of the file.
+
+What the rest of triage needs from an entry is pulled out here once: alias keys
+(BibLaTeX ``ids``, ``tex.ids=`` in Zotero's Extra), the arXiv id wherever Zotero
+and Better BibTeX put it (``eprint`` with ``eprinttype``/``archivePrefix``, an
+arXiv ``url``, ``note``/``extra``/``number`` lines like ``arXiv: 2302.11529``,
+the DOI ``10.48550/arXiv.2302.11529``), and the first attached PDF that exists
+(Zotero's ``file = {a.pdf;b.pdf}`` and the ``Name:path:application/pdf`` form,
+relative paths taken from the bib file's folder).
+
+The library files the reader imported with ``triage library import`` are
+remembered in ``<data home>/library.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from triage.citekey import bbt_key, is_safe_key
+from triage.config import Settings
+from triage.errors import SourceError
+from triage.models import Paper
+
+__all__ = [
+    "Library",
+    "load_library",
+    "find_arxiv_id",
+    "normalize_doi",
+    "remembered_libraries",
+    "remember_library",
+    "forget_library",
+]
+
+# arXiv ids: new style 2302.11529(v2), old style astro-ph/0601001(v1) or math.GT/0309136.
+ARXIV_NEW = r"\d{4}\.\d{4,5}"
+ARXIV_OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+_ARXIV_ID = rf"(?P<id>{ARXIV_NEW}|{ARXIV_OLD})(?:v(?P<v>\d+))?"
+_ARXIV_IN_URL = re.compile(rf"arxiv\.org/(?:abs|pdf|html)/{_ARXIV_ID}", re.IGNORECASE)
+_ARXIV_IN_TEXT = re.compile(rf"\barxiv\s*:?\s*{_ARXIV_ID}", re.IGNORECASE)
+_ARXIV_DOI = re.compile(rf"10\.48550/arxiv\.{_ARXIV_ID}", re.IGNORECASE)
+_ARXIV_BARE = re.compile(rf"^\s*{_ARXIV_ID}\s*$")
+_DOI = re.compile(r"\b(10\.\d{4,9}/\S+)")
+_EXTRA_IDS = re.compile(r"^\s*tex\.ids\s*[=:]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_EXTRA_KEY = re.compile(r"^\s*Citation Key\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
+
+_log = logging.getLogger(__name__)
+
+
+def find_arxiv_id(*texts: str | None) -> tuple[str, int | None] | None:
+    """The first arXiv id (and version) in URLs, DOIs or ``arXiv: …`` notes among ``texts``."""
+    for text in texts:
+        if not text:
+            continue
+        for pattern in (_ARXIV_IN_URL, _ARXIV_DOI, _ARXIV_IN_TEXT):
+            m = pattern.search(text)
+            if m:
+                return m.group("id"), int(m.group("v")) if m.group("v") else None
+    return None
+
+
+def normalize_doi(doi: str | None) -> str | None:
+    """``https://doi.org/10.1/X`` or ``doi:10.1/X`` -> ``10.1/x`` (DOIs compare case-insensitively)."""
+    if not doi:
+        return None
+    m = _DOI.search(doi.strip())
+    return m.group(1).rstrip(".,;").lower() if m else None
+
+
+class Library:
+    """Papers by citekey; alias keys (``ids``) resolve to the same ``Paper``.
+
+    ``errors`` lists entries that were skipped (``refs.bib:123: skipped entry:
+    reason``); ``warnings`` lists entries imported with a caveat (a BBT JSON item
+    without ``citationKey`` gets the default-pattern key).
+    """
+
+    def __init__(self) -> None:
+        self._papers: dict[str, Paper] = {}
+        self._aliases: dict[str, str] = {}
+        self._by_arxiv: dict[str, str] = {}
+        self._by_doi: dict[str, str] = {}
+        self._by_url: dict[str, str] = {}
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.files: list[Path] = []
+
+    def __len__(self) -> int:
+        return len(self._papers)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def get(self, key: str) -> Paper | None:
+        """The paper with this citekey or alias (a leading ``@`` is ignored)."""
+        key = key.lstrip("@")
+        key = self._aliases.get(key, key)
+        return self._papers.get(key)
+
+    def keys(self) -> list[str]:
+        """Every primary citekey, in file order."""
+        return list(self._papers)
+
+    def papers(self) -> list[Paper]:
+        """Every paper, in file order."""
+        return list(self._papers.values())
+
+    def by_arxiv(self, arxiv_id: str) -> Paper | None:
+        """The library's paper with this arXiv id (version ignored)."""
+        key = self._by_arxiv.get(re.sub(r"v\d+$", "", arxiv_id))
+        return self._papers.get(key) if key else None
+
+    def by_doi(self, doi: str) -> Paper | None:
+        """The library's paper with this DOI."""
+        norm = normalize_doi(doi)
+        key = self._by_doi.get(norm) if norm else None
+        return self._papers.get(key) if key else None
+
+    def by_url(self, url: str) -> Paper | None:
+        """The library's paper with this URL (scheme and trailing slash ignored)."""
+        key = self._by_url.get(_url_key(url))
+        return self._papers.get(key) if key else None
+
+    def add(self, paper: Paper, where: str) -> bool:
+        """Add a paper; a key (or alias) already taken is reported in ``errors`` and the paper skipped."""
+        if not is_safe_key(paper.key):
+            self.errors.append(f"{where}: skipped entry: key {paper.key[:80]!r} is not a usable citekey")
+            return False
+        if self.get(paper.key) is not None:
+            first = self.get(paper.key)
+            source = first.resolved_by.removeprefix("library:") if first else "?"
+            self.errors.append(f"{where}: skipped entry: duplicate key {paper.key!r} (first in {source})")
+            return False
+        self._papers[paper.key] = paper
+        for alias in paper.aliases:
+            if alias != paper.key and self.get(alias) is None and is_safe_key(alias):
+                self._aliases[alias] = paper.key
+        if paper.arxiv_id:
+            self._by_arxiv.setdefault(paper.arxiv_id, paper.key)
+        if paper.doi:
+            self._by_doi.setdefault(paper.doi, paper.key)
+        if paper.url:
+            self._by_url.setdefault(_url_key(paper.url), paper.key)
+        return True
+
+
+def _url_key(url: str) -> str:
+    return re.sub(r"^https?://(www\.)?", "", url.strip()).rstrip("/").lower()
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def load_library(paths: Iterable[Path | str]) -> Library:
+    """Read every library file into one ``Library``; the first file wins a key both define.
+
+    Raises ``SourceError`` (one line, naming the file) for a file that cannot be
+    read or is not a library export at all; bad entries inside a readable file
+    are skipped and reported in ``Library.errors``.
+    """
+    library = Library()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        text = _read_text(path)
+        library.files.append(path)
+        kind = _sniff(text)
+        if kind == "csl":
+            _load_csl(_json(path, text), path, library)
+        elif kind == "bbt":
+            _load_bbt(_json(path, text), path, library)
+        else:
+            _load_bib(text, path, library)
+    return library
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise SourceError(f"cannot read library {path}: it is a folder", hint="pass a .bib or .json export") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read library {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Old BibTeX files are often Latin-1; every byte decodes, and LaTeX escapes carry the accents anyway.
+        return data.decode("latin-1")
+
+
+def _sniff(text: str) -> str:
+    head = text.lstrip()[:1]
+    if head == "[":
+        return "csl"
+    if head == "{":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return "bib"
+        if isinstance(data, dict) and "items" in data:
+            return "bbt"
+        if isinstance(data, dict) and "id" in data:
+            return "csl"
+        return "bbt"  # reported by _load_bbt as "not a library export"
+    return "bib"
+
+
+def _json(path: Path, text: str) -> Any:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"cannot read library {path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    return [data] if isinstance(data, dict) and "id" in data and "items" not in data else data
+
+
+# -- BibTeX / BibLaTeX ---------------------------------------------------------------------------
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _load_bib(text: str, path: Path, library: Library) -> None:
+    import bibtexparser
+
+    # bibtexparser logs each failed block; keep the reason for our report instead of the reader's terminal.
+    logger = logging.getLogger("bibtexparser")
+    collect = _Collect()
+    logger.addHandler(collect)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        parsed = bibtexparser.parse_string(text)
+    except Exception as exc:  # bibtexparser raises on some inputs instead of reporting a block
+        raise SourceError(f"cannot read library {path}: {exc}") from None
+    finally:
+        logger.removeHandler(collect)
+        logger.propagate = propagate
+
+    name = path.name
+    for block in parsed.failed_blocks:
+        line = (block.start_line or 0) + 1
+        reason = str(block.error) or _reason_from_log(collect.messages, block.start_line) or "BibTeX syntax error"
+        library.errors.append(f"{name}:{line}: skipped entry: {reason}")
+    for entry in parsed.entries:
+        where = f"{name}:{(entry.start_line or 0) + 1}"
+        try:
+            paper = _paper_from_bib(entry, path)
+        except Exception as exc:  # one odd entry must not cost the reader the library
+            library.errors.append(f"{where}: skipped entry: {exc}")
+            continue
+        library.add(paper, where)
+
+
+def _reason_from_log(messages: list[str], start_line: int | None) -> str:
+    for message in messages:
+        if f"(line {start_line})" in message:
+            reason = message.split(" due to ", 1)[-1]
+            return " ".join(reason.split())
+    return ""
+
+
+def _field(fields: dict[str, str], *names: str) -> str:
+    for name in names:
+        value = fields.get(name)
+        if value:
+            return value.strip()
+    return ""
+
+
+def _paper_from_bib(entry: Any, path: Path) -> Paper:
+    fields = {f.key.lower(): str(f.value) for f in entry.fields}
+    title = _latex_text(_field(fields, "title"))
+    authors = [_name(n) for n in _split_names(_field(fields, "author", "editor"))]
+    authors = [a for a in authors if a]
+    year = _year(_field(fields, "year", "date"))
+    eprint = _field(fields, "eprint")
+    eprinttype = _field(fields, "eprinttype", "archiveprefix").lower()
+    arxiv = None
+    if eprint and eprinttype in ("", "arxiv"):
+        m = _ARXIV_BARE.match(eprint) or _ARXIV_IN_TEXT.search(eprint)
+        if m:
+            arxiv = (m.group("id"), int(m.group("v")) if m.group("v") else None)
+    doi = normalize_doi(_field(fields, "doi"))
+    url = _strip_braces(_field(fields, "url")) or None
+    arxiv = arxiv or find_arxiv_id(url, fields.get("doi"), fields.get("note"), fields.get("number"),
+                                   fields.get("howpublished"), fields.get("journal"), fields.get("journaltitle"))
+    if doi and _ARXIV_DOI.match(doi) and arxiv is None:
+        arxiv = find_arxiv_id(doi)
+    aliases = [a.strip() for a in _strip_braces(_field(fields, "ids")).split(",") if a.strip()]
+    return Paper(
+        key=entry.key,
+        title=title,
+        authors=authors,
+        year=year,
+        arxiv_id=arxiv[0] if arxiv else None,
+        arxiv_version=arxiv[1] if arxiv else None,
+        doi=doi,
+        url=url,
+        abstract=_latex_text(_field(fields, "abstract")),
+        pdf_path=_first_pdf(_split_file_field(fields.get("file", "")), path.parent),
+        aliases=aliases,
+        resolved_by=f"library:{path.name}",
+    )
+
+
+def _strip_braces(text: str) -> str:
+    return text.replace("{", "").replace("}", "").strip()
+
+
+def _latex_text(text: str) -> str:
+    if not text:
+        return ""
+    if "\\" in text or "$" in text:
+        try:
+            from pylatexenc.latex2text import LatexNodes2Text
+
+            text = LatexNodes2Text().latex_to_text(text)
+        except Exception:  # pylatexenc is best effort; braces are removed below either way
+            pass
+    return " ".join(_strip_braces(text).split())
+
+
+def _split_names(text: str) -> list[str]:
+    """Split a BibTeX name list on ``and`` outside braces."""
+    names, depth, current = [], 0, []
+    tokens = re.split(r"(\{|\}|\s+and\s+)", text)
+    for tok in tokens:
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth = max(0, depth - 1)
+        elif re.fullmatch(r"\s+and\s+", tok or "") and depth == 0:
+            names.append("".join(current))
+            current = []
+            continue
+        current.append(tok or "")
+    names.append("".join(current))
+    return [n.strip() for n in names if n.strip()]
+
+
+def _name(raw: str) -> str:
+    """One BibTeX/BibLaTeX name as ``Family, Given`` (particles kept with the family name)."""
+    if re.search(r"(^|,\s*)family\s*=", raw):  # BibLaTeX extended name format
+        parts = dict(
+            (k.strip().lower(), v.strip()) for k, _, v in (p.partition("=") for p in re.split(r",\s*(?=\w+\s*=)", raw))
+        )
+        family = _latex_text(parts.get("family", ""))
+        prefix = _latex_text(parts.get("prefix", ""))
+        given = _latex_text(parts.get("given", ""))
+        family = f"{prefix} {family}".strip() if prefix else family
+        return f"{family}, {given}" if given else family
+    text = _latex_text(raw)
+    if raw.strip().startswith("{") and raw.strip().endswith("}") and raw.count("{") == 1:
+        return text  # {Organisation Name}
+    if "," in text:
+        family, _, given = text.partition(",")
+        return f"{family.strip()}, {given.strip()}" if given.strip() else family.strip()
+    words = text.split()
+    if len(words) < 2:
+        return text
+    start = next((i for i, w in enumerate(words[:-1]) if w[:1].islower()), len(words) - 1)
+    return f"{' '.join(words[start:])}, {' '.join(words[:start])}"
+
+
+def _year(text: str) -> int | None:
+    m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", text or "")
+    return int(m.group(1)) if m else None
+
+
+def _split_file_field(value: str) -> list[str]:
+    """Paths in a ``file`` field: ``a.pdf;b.pdf`` or ``Name:path:application/pdf`` (``\\:`` escapes)."""
+    if not value:
+        return []
+    value = value.strip().strip("{}")
+    paths = []
+    for item in re.split(r"(?<!\\);", value):
+        parts = re.split(r"(?<!\\):", item)
+        if len(parts) >= 3 and (("/" in parts[-1]) or parts[-1].strip().upper() in ("PDF", "")):
+            # Description:path:type; a Windows drive letter in an unescaped path splits into more parts.
+            candidate = ":".join(parts[1:-1])
+        else:
+            candidate = item
+        candidate = candidate.replace("\\:", ":").replace("\\;", ";").replace("\\\\", "\\").strip()
+        if candidate:
+            paths.append(candidate)
+    return paths
+
+
+def _first_pdf(candidates: list[str], base: Path) -> Path | None:
+    for candidate in candidates:
+        p = Path(candidate).expanduser()
+        if not p.is_absolute():
+            p = base / p
+        try:
+            if p.suffix.lower() == ".pdf" and p.is_file():
+                return p.resolve()
+        except OSError:
+            continue
+    return None
+
+
+# -- CSL-JSON ---------------------------------------------------------------------------------
+
+
+def _load_csl(data: Any, path: Path, library: Library) -> None:
+    name = path.name
+    if not isinstance(data, list):
+        raise SourceError(f"cannot read library {path}: not a CSL-JSON list of items")
+    for i, item in enumerate(data, 1):
+        where = f"{name}:item {i}"
+        if not isinstance(item, dict):
+            library.errors.append(f"{where}: skipped entry: not a CSL item")
+            continue
+        key = str(item.get("citation-key") or item.get("id") or "").strip()
+        if not key:
+            library.errors.append(f"{where}: skipped entry: no 'id'")
+            continue
+        try:
+            paper = _paper_from_csl(item, key, path)
+        except Exception as exc:
+            library.errors.append(f"{where}: skipped entry: {exc}")
+            continue
+        library.add(paper, where)
+
+
+def _csl_name(a: dict) -> str:
+    if a.get("literal"):
+        return str(a["literal"])
+    family = " ".join(str(x) for x in (a.get("non-dropping-particle"), a.get("family")) if x)
+    given = " ".join(str(x) for x in (a.get("given"), a.get("dropping-particle")) if x)
+    return f"{family}, {given}" if given else family
+
+
+def _paper_from_csl(item: dict, key: str, path: Path) -> Paper:
+    authors = [_csl_name(a) for a in item.get("author") or [] if isinstance(a, dict)]
+    year = None
+    issued = item.get("issued") or {}
+    if isinstance(issued, dict):
+        parts = issued.get("date-parts") or [[None]]
+        try:
+            year = int(parts[0][0]) if parts and parts[0] and parts[0][0] else _year(str(issued.get("raw", "")))
+        except (TypeError, ValueError):
+            year = _year(str(issued))
+    url = item.get("URL")
+    doi = normalize_doi(item.get("DOI"))
+    arxiv = find_arxiv_id(url, item.get("DOI"), item.get("number"), item.get("note"), item.get("archive_location"))
+    aliases = []
+    if item.get("citation-key") and item.get("id") and item["id"] != key:
+        aliases.append(str(item["id"]))
+    return Paper(
+        key=key,
+        title=" ".join(str(item.get("title") or "").split()),
+        authors=[a for a in authors if a],
+        year=year,
+        arxiv_id=arxiv[0] if arxiv else None,
+        arxiv_version=arxiv[1] if arxiv else None,
+        doi=doi,
+        url=url,
+        abstract=" ".join(str(item.get("abstract") or "").split()),
+        aliases=aliases,
+        resolved_by=f"library:{path.name}",
+    )
+
+
+# -- Better BibTeX JSON --------------------------------------------------------------------------
+
+
+_NOT_PAPERS = {"note", "attachment", "annotation"}
+
+
+def _load_bbt(data: Any, path: Path, library: Library) -> None:
+    name = path.name
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise SourceError(f"cannot read library {path}: not a Better BibTeX JSON export (no 'items')")
+    for i, item in enumerate(data["items"], 1):
+        where = f"{name}:item {i}"
+        if not isinstance(item, dict):
+            library.errors.append(f"{where}: skipped entry: not a Zotero item")
+            continue
+        if item.get("itemType") in _NOT_PAPERS:
+            library.errors.append(f"{where}: skipped entry: a standalone {item['itemType']}, not a paper")
+            continue
+        try:
+            paper = _paper_from_bbt(item, path)
+        except Exception as exc:
+            library.errors.append(f"{where}: skipped entry: {exc}")
+            continue
+        if not item.get("citationKey") and not _EXTRA_KEY.search(_extra(item)):
+            # Older exports carry no key; derive the default one and disambiguate as Better BibTeX does.
+            base, n = paper.key, 0
+            while library.get(paper.key) is not None and n < 26 * 27:
+                n += 1
+                paper = paper.model_copy(update={"key": base + _suffix(n)})
+            library.warnings.append(f"{where}: no citationKey in the export; using the default-pattern key {paper.key}")
+        library.add(paper, where)
+
+
+def _suffix(n: int) -> str:
+    """1 -> a, 26 -> z, 27 -> aa: Better BibTeX's disambiguation suffixes."""
+    return chr(ord("a") + n - 1) if n <= 26 else chr(ord("a") + (n - 1) // 26 - 1) + chr(ord("a") + (n - 1) % 26)
+
+
+def _extra(item: dict) -> str:
+    extra = item.get("extra") or ""
+    return "\n".join(str(x) for x in extra) if isinstance(extra, list) else str(extra)
+
+
+def _paper_from_bbt(item: dict, path: Path) -> Paper:
+    creators = [c for c in item.get("creators") or [] if isinstance(c, dict)]
+    authors_only = [c for c in creators if c.get("creatorType", "author") == "author"] or creators
+    authors = []
+    for c in authors_only:
+        if c.get("name"):
+            authors.append(str(c["name"]))
+        else:
+            family, given = str(c.get("lastName") or ""), str(c.get("firstName") or "")
+            authors.append(f"{family}, {given}" if given else family)
+    title = " ".join(str(item.get("title") or "").split())
+    year = _year(str(item.get("date") or ""))
+    extra = _extra(item)
+    pinned = _EXTRA_KEY.search(extra)
+    key = str(item.get("citationKey") or (pinned.group(1) if pinned else "") or bbt_key(authors, title, year))
+    aliases = []
+    for m in _EXTRA_IDS.finditer(extra):
+        aliases += [a.strip() for a in m.group(1).split(",") if a.strip()]
+    url = item.get("url") or None
+    arxiv = find_arxiv_id(url, item.get("DOI"), extra, item.get("number"), item.get("publicationTitle"))
+    attachments = []
+    for att in item.get("attachments") or []:
+        if isinstance(att, dict):
+            p = att.get("localPath") or att.get("path")
+            if p:
+                attachments.append(str(p))
+    return Paper(
+        key=key,
+        title=title,
+        authors=authors,
+        year=year,
+        arxiv_id=arxiv[0] if arxiv else None,
+        arxiv_version=arxiv[1] if arxiv else None,
+        doi=normalize_doi(item.get("DOI")),
+        url=url,
+        abstract=" ".join(str(item.get("abstractNote") or "").split()),
+        pdf_path=_first_pdf(attachments, path.parent),
+        aliases=aliases,
+        resolved_by=f"library:{path.name}",
+    )
+
+
+# -- remembered libraries -------------------------------------------------------------------------
+
+
+def _registry(settings: Settings) -> Path:
+    return settings.home / "library.json"
+
+
+def _read_registry(settings: Settings) -> list[Path]:
+    try:
+        data = json.loads(_registry(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [Path(p) for p in data.get("files", []) if isinstance(p, str)] if isinstance(data, dict) else []
+
+
+def _write_registry(settings: Settings, files: list[Path]) -> None:
+    target = _registry(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".library-", suffix=".json", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"files": [str(p) for p in files]}, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def remembered_libraries(settings: Settings) -> list[Path]:
+    """Library files imported with ``triage library import`` that still exist."""
+    return [p for p in _read_registry(settings) if p.is_file()]
+
+
+def remember_library(settings: Settings, path: Path) -> Library:
+    """Check that ``path`` reads as a library, then remember it in the data home; returns what it holds."""
+    path = Path(path).expanduser().resolve()
+    library = load_library([path])
+    files = [p for p in _read_registry(settings) if p != path] + [path]
+    _write_registry(settings, files)
+    return library
+
+
+def forget_library(settings: Settings, path: Path) -> bool:
+    """Stop remembering a library file; True if it was remembered."""
+    path = Path(path).expanduser().resolve()
+    files = _read_registry(settings)
+    if path not in files:
+        return False
+    _write_registry(settings, [p for p in files if p != path])
+    return True

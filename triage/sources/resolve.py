@@ -1,0 +1,231 @@
+"""From whatever names a paper to its metadata: the library first, then arXiv.
+
+Accepted everywhere a paper is named: ``@citekey`` or a bare citekey, arXiv ids
+new and old style with or without version (``2302.11529``, ``2302.11529v2``,
+``astro-ph/0601001``, ``arXiv:2302.11529``), arXiv ``abs``/``pdf`` URLs, DOIs
+(``10.48550/arXiv.2302.11529`` is arXiv's own and maps straight to the id) and
+other URLs.
+
+A citekey the library does not hold is looked up on arXiv when it follows the
+Better BibTeX default pattern: ``au:<author> AND ti:<word>…`` (then the title
+words alone, for authors whose name particles the key folded away, like
+``vandenoord``), keeping candidates whose first author, title start and year
+agree with the key.  One candidate resolves; several raise
+``AmbiguousKeyError`` with the candidates for the reader to choose; none raise
+``SourceError``.  Keys are checked before anything else: a key that could not
+be a citekey (a path, a NUL byte, 10 kB of text) is refused, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from triage.citekey import SKIP_WORDS, ascii_fold, family_name, is_safe_key, parse_bbt_key
+from triage.config import Settings
+from triage.errors import AmbiguousKeyError, SourceError
+from triage.models import Paper
+from triage.sources.bibtex import ARXIV_NEW, ARXIV_OLD, Library
+
+if TYPE_CHECKING:
+    from triage.sources.arxiv import ArxivClient
+
+__all__ = ["Identifier", "parse_identifier", "resolve", "search_citekey"]
+
+Kind = Literal["citekey", "arxiv", "doi", "url"]
+
+_MAX_LEN = 2048
+_ID = rf"(?P<id>{ARXIV_NEW}|{ARXIV_OLD})(?:v(?P<v>\d+))?"
+_ARXIV = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE)
+_ARXIV_URL = re.compile(rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?(?:[?#].*)?$",
+                        re.IGNORECASE)
+_DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_DOI = re.compile(r"^(?:doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_ARXIV_DOI = re.compile(rf"^10\.48550/arxiv\.{_ID}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """What the reader typed, classified: ``kind`` and the normalised ``value`` (``version`` for arXiv)."""
+
+    kind: Kind
+    value: str
+    version: int | None = None
+    text: str = ""
+
+    @property
+    def versioned(self) -> str:
+        """The arXiv id with its version, when one was given."""
+        return f"{self.value}v{self.version}" if self.version else self.value
+
+
+def parse_identifier(text: str) -> Identifier:
+    """Classify a paper identifier; ``SourceError`` for one that is empty, too long, or not a usable key."""
+    if "\x00" in text:
+        raise SourceError("identifier contains a NUL byte")
+    raw = text.strip()
+    if not raw:
+        raise SourceError("empty paper identifier")
+    if len(raw) > _MAX_LEN:
+        raise SourceError(f"identifier is {len(raw)} characters long; that is not a citekey, id, DOI or URL")
+    m = _ARXIV_URL.match(raw) or _ARXIV.match(raw)
+    if m:
+        return _arxiv(m, raw)
+    m = _DOI_URL.match(raw) or _DOI.match(raw)
+    if m:
+        doi = m.group(1).rstrip(".,;")
+        a = _ARXIV_DOI.match(doi)
+        if a:
+            return _arxiv(a, raw)
+        return Identifier("doi", doi.lower(), text=raw)
+    if re.match(r"^https?://", raw, re.IGNORECASE):
+        if any(c.isspace() for c in raw):
+            raise SourceError("a URL cannot contain spaces")
+        return Identifier("url", raw, text=raw)
+    key = raw[1:] if raw.startswith("@") else raw
+    if not is_safe_key(key):
+        shown = key if len(key) <= 60 else key[:57] + "..."
+        raise SourceError(f"{shown!r} is not a citekey, arXiv id, DOI or URL",
+                          hint="citekeys look like @pfeifferModularDeepLearning2023")
+    return Identifier("citekey", key, text=raw)
+
+
+def _arxiv(m: re.Match[str], raw: str) -> Identifier:
+    return Identifier("arxiv", m.group("id"), int(m.group("v")) if m.group("v") else None, text=raw)
+
+
+def resolve(identifier: str, settings: Settings, library: Library | None = None, *,
+            arxiv: ArxivClient | None = None) -> Paper:
+    """Metadata for ``identifier``: from the library when it holds the paper, else from arXiv.
+
+    ``Paper.resolved_by`` records the route (``library:refs.bib``,
+    ``arxiv-search``, ``arxiv-id``, ``doi``, ``url``).  Offline
+    (``settings.fetch.offline``) arXiv is not asked; an arXiv id then resolves to
+    a bare record that the PDF cache can still serve.
+    """
+    ident = parse_identifier(identifier)
+    if ident.kind == "citekey":
+        if library is not None and (paper := library.get(ident.value)) is not None:
+            return paper
+        return _from_arxiv(settings, arxiv, lambda client: search_citekey(ident.value, client), ident)
+    if ident.kind == "arxiv":
+        if library is not None and (paper := library.by_arxiv(ident.value)) is not None:
+            if ident.version and paper.arxiv_version != ident.version:
+                paper = paper.model_copy(update={"arxiv_version": ident.version, "pdf_url": None})
+            return paper
+        if settings.fetch.offline:
+            return _bare_arxiv(ident)
+        return _from_arxiv(settings, arxiv, lambda client: _by_id(ident, client), ident)
+    if ident.kind == "doi":
+        if library is not None and (paper := library.by_doi(ident.value)) is not None:
+            return paper
+        raise SourceError(f"DOI {ident.value} is not in your library",
+                          hint="arXiv DOIs (10.48550/arXiv.*) resolve directly; add other papers to your library")
+    # url
+    if library is not None and (paper := library.by_url(ident.value)) is not None:
+        return paper
+    if re.search(r"\.pdf(?:[?#].*)?$", ident.value, re.IGNORECASE):
+        digest = hashlib.sha256(ident.value.encode()).hexdigest()[:12]
+        return Paper(key=f"url-{digest}", url=ident.value, pdf_url=ident.value, resolved_by="url")
+    raise SourceError(f"{ident.value} is not in your library and is not a PDF link",
+                      hint="use the paper's arXiv id, a direct PDF link, or add it to your library")
+
+
+def _from_arxiv(settings: Settings, client: ArxivClient | None, call: Callable[[ArxivClient], Paper],
+                ident: Identifier) -> Paper:
+    if settings.fetch.offline:
+        raise SourceError(f"@{ident.value} is not in your library (offline: arXiv was not searched)",
+                          hint="add it to your library, or run without --offline")
+    own = client is None
+    if client is None:
+        from triage.sources.arxiv import ArxivClient
+
+        client = ArxivClient(settings.arxiv)
+    try:
+        return call(client)
+    finally:
+        if own:
+            client.close()
+
+
+def _by_id(ident: Identifier, client: ArxivClient) -> Paper:
+    found = client.by_ids([ident.versioned])
+    paper = found.get(ident.versioned)
+    if paper is None:
+        raise SourceError(f"arXiv has no paper {ident.versioned}")
+    return paper
+
+
+def _bare_arxiv(ident: Identifier) -> Paper:
+    key = "arXiv-" + re.sub(r"[^\w.\-]", "-", ident.value)
+    return Paper(key=key, arxiv_id=ident.value, arxiv_version=ident.version, resolved_by="arxiv-id (offline)",
+                 aliases=[f"arXiv:{ident.value}"])
+
+
+# -- citekey -> arXiv search --------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+
+def _title_prefixes(title: str) -> tuple[str, str]:
+    """The title squashed to lower-case alphanumerics, without and with function words."""
+    words = re.findall(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*", ascii_fold(title))
+    content = [w for w in words if w.lower() not in SKIP_WORDS]
+    return _norm("".join(content)), _norm("".join(words))
+
+
+def _term(word: str) -> str:
+    """One title word as a query term; a run-together word also matches its camel-case parts."""
+    parts = re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|\d+", word)
+    clean = re.sub(r"[^A-Za-z0-9]", "", word)
+    if len(parts) > 1:
+        return "(ti:" + clean + " OR (" + " AND ".join(f"ti:{p}" for p in parts) + "))"
+    return f"ti:{clean}"
+
+
+def search_citekey(key: str, client: ArxivClient, *, max_results: int = 20) -> Paper:
+    """The arXiv paper a default-pattern Better BibTeX key names; ``AmbiguousKeyError`` when several do."""
+    parts = parse_bbt_key(key)
+    if parts is None or not parts.title_words:
+        raise SourceError(f"@{key} is not in your library, and is not a default Better BibTeX key to search arXiv for",
+                          hint="add it to your library, or name the paper by arXiv id or DOI")
+    want_title = _norm("".join(parts.title_words))
+    titles = " AND ".join(_term(w) for w in parts.title_words)
+
+    def matches(paper: Paper, *, exact_year: bool) -> bool:
+        if not paper.authors or family_name(paper.authors[0]) != parts.author:
+            return False
+        content, full = _title_prefixes(paper.title)
+        if not (content.startswith(want_title) or full.startswith(want_title)):
+            return False
+        if paper.year is None:
+            return False
+        # The key's year is often the venue's; the arXiv version can be a year older.
+        return paper.year == parts.year if exact_year else parts.year - 1 <= paper.year <= parts.year
+
+    queries = [f"au:{parts.author} AND {titles}", titles]
+    seen: dict[str, Paper] = {}
+    for query in queries:
+        for paper in client.search(query, max_results=max_results):
+            seen.setdefault(paper.arxiv_id or paper.key, paper)
+        candidates = [p for p in seen.values() if matches(p, exact_year=True)]
+        if not candidates:
+            candidates = [p for p in seen.values() if matches(p, exact_year=False)]
+        if len(candidates) == 1:
+            paper = candidates[0]
+            return paper.model_copy(update={"key": key, "aliases": [*paper.aliases, paper.key] if paper.key != key
+                                            else paper.aliases, "resolved_by": "arxiv-search"})
+        if len(candidates) > 1:
+            listing = "; ".join(f"{p.arxiv_id} {p.title!r} ({p.year})" for p in candidates[:5])
+            raise AmbiguousKeyError(f"@{key} matches {len(candidates)} arXiv papers: {listing}",
+                                    candidates=candidates,
+                                    hint="name the paper by its arXiv id, or add it to your library")
+    raise SourceError(f"no arXiv paper matches @{key} (author {parts.author}, title "
+                      f"{' '.join(parts.title_words)}…, {parts.year})",
+                      hint="add it to your library, or name the paper by arXiv id or DOI")
+
