@@ -19,6 +19,7 @@ from pathlib import Path
 
 from triage.config import Settings
 from triage.critic.base import Critic
+from triage.critic.batch import BatchResult
 from triage.critic.constitution import Constitution, load_constitution
 from triage.errors import ConfigError, TriageError
 from triage.models import Decision, Paper, Sections, Status, Transition, Verdict
@@ -144,7 +145,7 @@ class Triage:
 
             if not self.settings.llm.configured():
                 raise ConfigError("the LLM critic needs an endpoint", hint="set OPENAI_API_KEY and/or OPENAI_BASE_URL")
-            return LLMCritic(self.settings.llm)
+            return LLMCritic(self.settings.llm, trace_dir=self.traces_dir)
         from triage.critic.offline import EmbeddingCritic
 
         return EmbeddingCritic(self.embedder)
@@ -204,6 +205,10 @@ class Triage:
         """Add a paper and judge it; the critic's decision becomes its status."""
         paper, sections = self.add(identifier)
         verdict, cached = self.judge(paper, sections, critic=critic)
+        self._apply_verdict(paper, verdict)
+        return paper, sections, verdict, cached
+
+    def _apply_verdict(self, paper: Paper, verdict: Verdict) -> None:
         record = self.state.get(paper.key)
         # The critic only moves papers it has not judged before (or that the reader
         # left queued); a reader's own decision is never overridden by a re-run.
@@ -211,7 +216,90 @@ class Triage:
             self.state.set_status(paper.key, verdict.decision.status, actor="critic",
                                   reason=f"{verdict.critic}: score {verdict.score:.1f}")
             self.index.set_status(paper.key, verdict.decision.status.value)
-        return paper, sections, verdict, cached
+
+    # -- many papers at once, and how a verdict came about (issue 5) --------------------
+
+    @property
+    def traces_dir(self) -> Path:
+        """Where the LLM critic keeps each verdict's trace (prompts, raw answers, revision)."""
+        return self.settings.home / "traces"
+
+    def judge_many(
+        self,
+        items: list[tuple[Paper, Sections]],
+        *,
+        critic: Critic | None = None,
+        max_cost_usd: float | None = None,
+        progress: Progress | None = None,
+    ) -> list[BatchResult]:
+        """Verdicts for many papers: cached ones with no call, the rest concurrently within the budget.
+
+        Results come back in input order; each is ``ok`` (verdict saved, like
+        ``judge``), ``error`` (the reason) or ``budget`` (not judged: the run's
+        cap would have been exceeded).  One paper's failure never stops the others.
+        """
+        from triage.critic.batch import Budget, judge_batch
+
+        critic = critic or self.critic
+        constitution = self.constitution
+        results: dict[int, BatchResult] = {}
+        todo: list[int] = []
+        for i, (paper, sections) in enumerate(items):
+            hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
+            if hit is not None:
+                results[i] = BatchResult(key=paper.key, status="ok", verdict=hit.model_copy(update={"key": paper.key}),
+                                         cached=True)
+            else:
+                todo.append(i)
+        done = len(results)
+
+        def on_result(result: BatchResult) -> None:
+            nonlocal done
+            done += 1
+            if result.verdict is not None:
+                self.state.save_verdict(result.verdict)  # runs on this thread: one SQLite writer
+            if progress:
+                progress(f"judged @{result.key}", done, len(items))
+
+        # Only a critic that waits on the network gains from concurrency; the
+        # embedding critic is CPU-bound and runs one paper at a time.
+        concurrency = self.settings.llm.concurrency if critic.name.startswith("llm:") else 1
+        batch = judge_batch([items[i] for i in todo], critic, constitution, concurrency=concurrency,
+                            budget=Budget(max_cost_usd), on_result=on_result)
+        results.update(zip(todo, batch))
+        return [results[i] for i in range(len(items))]
+
+    def explain(self, key: str) -> dict:
+        """The newest verdict for a paper and the trace of how it came about; StoreError when there is none."""
+        import json
+
+        from triage.critic.llm import read_trace, trace_path
+        from triage.errors import StoreError
+
+        key = key.lstrip("@")
+        verdict = self.state.latest_verdict(key)
+        trace = None
+        if verdict is not None:
+            trace = read_trace(trace_path(self.traces_dir, verdict.paper_hash or key, verdict.constitution_hash,
+                                          verdict.critic, verdict.prompt_version))
+        if trace is None and self.traces_dir.is_dir():
+            # A failed LLM verdict leaves a trace and no verdict: the newest trace for the key.
+            found = []
+            for path in self.traces_dir.glob("*.json"):
+                data = read_trace(path)
+                if data and data.get("key") == key and (verdict is None or not data.get("ok")):
+                    found.append(data)
+            trace = max(found, key=lambda d: d.get("at", ""), default=None)
+        if verdict is None and trace is None:
+            raise StoreError(f"no verdict for @{key}", hint="judge it first with 'triage score KEY' or 'triage run NOTE'")
+        return json.loads(json.dumps({"key": key, "verdict": verdict.model_dump(mode="json") if verdict else None,
+                                      "trace": trace}, default=str))
+
+    def calibrate(self, *, notes: list[Path] | None = None):  # -> triage.calibrate.Calibration
+        """Thresholds fitted to the reader's own decisions, next to the current ones."""
+        from triage.calibrate import calibrate
+
+        return calibrate(self.state, self.constitution, notes)
 
     # -- reader decisions -----------------------------------------------------
 
@@ -272,12 +360,15 @@ class Triage:
         dry_run: bool = False,
         progress: Progress | None = None,
         critic: Critic | None = None,
+        max_cost_usd: float | None = None,
     ) -> RunReport:
         """Triage every paper the note mentions that has no entry in its log yet, and append entries.
 
-        Papers that fail (unknown key, broken PDF…) are reported and get no
-        entry; the note is written once, atomically, and only if something was
-        decided.
+        Papers that fail (unknown key, broken PDF, a critic error…) are reported
+        and get no entry; a paper the critic failed on is marked ``error`` with
+        the reason.  The critic judges the papers as one batch (concurrently for
+        the LLM critic, within ``max_cost_usd``).  The note is written once,
+        atomically, and only if something was decided.
         """
         from triage import notes
 
@@ -293,22 +384,48 @@ class Triage:
                 pending.append(mention.key)
 
         blocks: list[str] = []
+        added: dict[str, tuple[Paper, Sections]] = {}
+        failed: dict[str, str] = {}
         for i, key in enumerate(pending):
             if progress:
                 progress(f"@{key}", i, len(pending))
             try:
-                paper, sections, verdict, cached = self.triage(key, critic=critic)
+                added[key] = self.add(key)
+            except TriageError as exc:
+                failed[key] = str(exc)
+        judged = dict(zip(added, self.judge_many(list(added.values()), critic=critic, max_cost_usd=max_cost_usd,
+                                                 progress=progress))) if added else {}
+        for key in pending:
+            if key in failed:
+                report.outcomes.append(Outcome(key=key, ok=False, message=failed[key]))
+                continue
+            paper, sections = added[key]
+            result = judged[key]
+            if result.verdict is None:
+                if result.status == "error":
+                    self._mark_error(paper.key, result.error)
+                report.outcomes.append(Outcome(key=key, ok=False, message=result.error))
+                continue
+            verdict = result.verdict
+            try:
+                self._apply_verdict(paper, verdict)
                 blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
             except TriageError as exc:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(exc)))
                 continue
-            report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=cached, written=not dry_run))
+            report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=result.cached, written=not dry_run))
         if progress:
             progress("done", len(pending), len(pending))
         if blocks and not dry_run:
             notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
             report.written = True
         return report
+
+    def _mark_error(self, key: str, reason: str) -> None:
+        """A paper the critic could not judge: status ``error`` with the reason (a later run retries it)."""
+        record = self.state.get(key)
+        if record is not None and record.status in (Status.QUEUED, Status.ERROR):
+            self.state.set_status(key, Status.ERROR, actor="critic", reason=reason[:500])
 
     def triage_into_note(self, identifier: str, note_path: Path, *, critic: Critic | None = None) -> Outcome:
         """Triage one paper and append its entries to the note, unless the log has it already."""

@@ -77,6 +77,7 @@ class BatchResult:
     status: Literal["ok", "error", "budget"]
     verdict: Verdict | None = None
     error: str = ""
+    cached: bool = False
 
     @property
     def ok(self) -> bool:
