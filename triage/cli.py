@@ -126,6 +126,7 @@ def run(
     critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge but do not write the note.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
 ) -> None:
     """Triage every paper NOTE mentions that is not in its log yet, and append the entries."""
     with handled():
@@ -134,7 +135,7 @@ def run(
             overrides["library"] = [p.resolve() for p in library]
         core = service(ctx, **overrides)
         with progress_bar("triage") as progress:
-            report = core.run_note(note, dry_run=dry_run, progress=progress)
+            report = core.run_note(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)
         if as_json:
             print_json(report.to_dict())
         else:
@@ -205,13 +206,14 @@ def score(
     papers: Annotated[list[str], typer.Argument(help="Citekeys, arXiv ids, URLs, DOIs or PDF files.")],
     critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
 ) -> None:
     """Judge papers against the constitution and print the verdicts (the state is not changed)."""
     with handled():
         from triage.models import Paper
 
         core = service(ctx, critic=critic)
-        results = []
+        items = []
         failed = 0
         for ident in papers:
             try:
@@ -220,12 +222,19 @@ def score(
                     paper = Paper(key=Path(ident).stem, title=sections.title, pdf_path=Path(ident))
                 else:
                     paper, sections = core.add(ident)
-                verdict, _ = core.judge(paper, sections)
             except TriageError as exc:
                 failed += 1
                 err(f"{ident}: {exc}")
                 continue
-            results.append(verdict)
+            items.append((paper, sections))
+        results = []
+        # Cached verdicts cost nothing; the rest are judged concurrently, within --max-cost.
+        for result in core.judge_many(items, max_cost_usd=max_cost) if items else []:
+            if result.verdict is None:
+                failed += 1
+                err(f"@{result.key}: {result.error}")
+            else:
+                results.append(result.verdict)
         if as_json:
             print_json([verdict_json(v) for v in results] if len(papers) > 1 else (verdict_json(results[0]) if results else None))
         else:
@@ -258,6 +267,78 @@ def verdict_json(v) -> dict:
         "tokens": {"prompt": v.tokens.prompt, "completion": v.tokens.completion},
         "cost_usd": v.cost_usd,
     }
+
+
+@app.command()
+def explain(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The paper's citekey.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: the verdict and its full trace.")] = False,
+) -> None:
+    """Show how the latest verdict on a paper came about: prompts, raw answers, revision, evidence."""
+    with handled():
+        data = service(ctx).explain(key)
+        if as_json:
+            print_json(data)
+            return
+        verdict, trace = data["verdict"], data["trace"]
+        if verdict:
+            typer.echo(f"@{data['key']}: {verdict['decision']} {verdict['score']:.1f}/10 confidence {verdict['confidence']:.2f} "
+                       f"[{verdict['critic']}, prompts {verdict['prompt_version']}, constitution {verdict['constitution_hash']}]")
+            for p in verdict["principles"]:
+                shown = "n/a" if p["score"] is None else f"{p['score']:4.1f}"
+                typer.echo(f"  {p['id']:<16} {shown}  {p['rationale']}{'  [flagged]' if p['flagged'] else ''}")
+                for q in p["quotes"]:
+                    typer.echo(f"      {'✓' if q['verified'] else '✗ not in the paper:'} \"{q['text']}\"")
+            if verdict["revision"]:
+                typer.echo("\nrevision:\n  " + verdict["revision"].replace("\n", "\n  "))
+        if trace is None:
+            typer.echo("\nno trace: the offline critic scores by embedding similarity, there are no prompts to show"
+                       if verdict and verdict["critic"].startswith("offline") else "\nno trace kept for this verdict")
+            return
+        if not trace.get("ok"):
+            typer.echo(f"\nlatest LLM attempt failed: {trace.get('error')}")
+        tokens = trace.get("tokens", {})
+        typer.echo(f"\ntrace: {len(trace.get('calls', []))} call(s), {trace.get('retries', 0)} retries, "
+                   f"{trace.get('repairs', 0)} repairs, {tokens.get('prompt', 0)} prompt + {tokens.get('completion', 0)} "
+                   f"completion tokens, ${trace.get('cost_usd', 0):.6f}")
+        for call in trace.get("calls", []):
+            status = call.get("error") or call.get("problem") or "ok"
+            typer.echo(f"\n=== {call['stage']} (attempt {call['attempt']}, {call.get('elapsed_s', '?')}s): {status} ===")
+            for m in call.get("messages", []):
+                typer.echo(f"--- {m['role']} ---\n{m['content']}")
+            if call.get("raw") is not None:
+                typer.echo(f"--- answer ---\n{call['raw']}")
+
+
+@app.command()
+def calibrate(
+    ctx: typer.Context,
+    note: Annotated[Optional[list[Path]], typer.Option("--note", help="Also learn from the read/skim entries you wrote in these notes or vaults (repeatable).")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Write the calibrated thresholds into the constitution file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit promote_at / drop_below to your own past decisions and report the agreement."""
+    with handled():
+        from triage.calibrate import write_thresholds
+        from triage.errors import ConfigError
+
+        core = service(ctx)
+        result = core.calibrate(notes=note)
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            typer.echo(f"{len(result.samples)} papers you decided: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+            typer.echo(f"{'':<11} {'promote_at':>10} {'drop_below':>10} {'bal. acc.':>9} {'kappa':>6}")
+            for name, a in (("current", result.current), ("calibrated", result.calibrated)):
+                typer.echo(f"{name:<11} {a.promote_at:>10g} {a.drop_below:>10g} {a.balanced_accuracy:>9.2f} {a.kappa:>6.2f}")
+        if write:
+            path = core.settings.constitution
+            if path is None:
+                raise ConfigError("the shipped constitution is not yours to edit",
+                                  hint="copy prompts/constitution.md, set TRIAGE_CONSTITUTION to it, and run again")
+            write_thresholds(path, result.calibrated.promote_at, result.calibrated.drop_below)
+            err(f"{path}: promote_at {result.calibrated.promote_at:g}, drop_below {result.calibrated.drop_below:g}")
 
 
 def _transition_command(action: str) -> Callable:
