@@ -1,0 +1,41 @@
+"""Small helpers shared by the TUI tests."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tui.screens.main import MainScreen
+from tui.widgets.reading_log import ReadingLog
+
+
+async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    """Let timers fire and every worker finish, a few times over (workers post messages that start workers)."""
+    for _ in range(rounds):
+        await pilot.pause(0.12)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def main_screen(pilot: Pilot) -> MainScreen:
+    """The reading log screen."""
+    screen = pilot.app.main  # type: ignore[attr-defined]
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+def log_keys(pilot: Pilot) -> list[str]:
+    """Keys of the rows in the log, top to bottom."""
+    table = main_screen(pilot).query_one(ReadingLog)
+    return [str(row.key.value) for row in table.ordered_rows]
+
+
+def notes_of(pilot: Pilot, severity: str | None = None) -> list[str]:
+    """Notification texts (title and message), optionally of one severity."""
+    return [f"{n.title}: {n.message}" for n in pilot.app._notifications if severity is None or n.severity == severity]
+
+
+async def select(pilot: Pilot, key: str) -> None:
+    """Put the log's cursor on ``key`` and wait for its detail."""
+    table = main_screen(pilot).query_one(ReadingLog)
+    table.move_cursor(row=table.get_row_index(key))
+    await settle(pilot)

@@ -1,0 +1,1 @@
+"""The app's screens: the reading log and its modal dialogs."""
