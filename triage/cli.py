@@ -468,12 +468,18 @@ def constitution_check(
 
 
 @app.command()
-def tui(ctx: typer.Context) -> None:
-    """Open the reading log in the terminal (Textual)."""
+def tui(
+    ctx: typer.Context,
+    note: Annotated[Optional[Path], typer.Argument(metavar="NOTE", help="A reading note: its session is the log, decisions go into it.")] = None,
+) -> None:
+    """Open the reading log in the terminal (Textual); with NOTE, that session's papers."""
     with handled():
+        from triage.errors import NoteError
         from tui import make_app
 
-        make_app(settings_from(ctx)).run()
+        if note is not None and not note.is_file():
+            raise NoteError(f"no note at {note}", hint="start one with 'triage note new'")
+        make_app(settings_from(ctx), note=note).run()
 
 
 # -- reading notes (issue 8) ----------------------------------------------------------
