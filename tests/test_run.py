@@ -1,0 +1,217 @@
+"""The walking skeleton end to end: a reading note in, judged entries appended, offline."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import REPO, SHARED
+from triage.cli import app
+
+SAMPLE = REPO / "data" / "sample"
+
+
+def _make_samples(out: Path) -> list[Path]:
+    spec = importlib.util.spec_from_file_location("make_samples", REPO / "data" / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module.make_samples(out)
+
+
+@pytest.fixture(scope="session")
+def sample_papers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample library with freshly generated PDFs, in a scratch folder."""
+    root = tmp_path_factory.mktemp("sample")
+    _make_samples(root / "papers")
+    shutil.copy(SAMPLE / "library.bib", root / "library.bib")
+    return root
+
+
+@pytest.fixture
+def workspace(sample_papers: Path, tmp_path: Path) -> Path:
+    """A scratch copy of the sample note next to the sample library."""
+    shutil.copy(SAMPLE / "reading-session.md", tmp_path / "note.md")
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["--offline", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_note(note: Path, library: Path, *extra: str) -> tuple[int, str, str]:
+    return invoke("run", str(note), "--library", str(library), "--critic", "offline", *extra)
+
+
+def test_run_appends_judged_entries_and_keeps_every_byte_of_the_reader(workspace: Path, sample_papers: Path) -> None:
+    note = workspace / "note.md"
+    before = note.read_text(encoding="utf-8")
+    code, out, err = run_note(note, sample_papers / "library.bib")
+    after = note.read_text(encoding="utf-8")
+
+    # The sample note names one key on purpose that no library has: reported, exit 1.
+    assert code == 1, err
+    assert "doeUnknownPaperNowhere2021" in err
+    assert "doeUnknownPaperNowhere2021" not in after.split("## Log", 1)[1]
+    # Everything the reader wrote is still there, byte for byte, before the new entries.
+    log_end = before.rstrip("\n")
+    assert after.startswith(log_end)
+    added = after[len(log_end):]
+    assert "- [skim(@okaforRoutingAdaptersFrozen2024)]" in added
+    assert "triage: " in added and "/10" in added
+    # A decision to read is a new read entry, as the reader writes it.
+    decisions = {line.split("@")[1].split(":")[0]: line.split(": ")[1].split()[0] for line in out.splitlines() if line.startswith("@")}
+    for key, decision in decisions.items():
+        assert (f"- [read(@{key})]" in added) == (decision == "read")
+    assert decisions["okaforRoutingAdaptersFrozen2024"] == "read"
+    assert decisions["moreauBenchmarkingTabularCrop2022"] == "drop"
+
+
+def test_a_second_run_adds_nothing_and_computes_nothing(workspace: Path, sample_papers: Path, triage_home: Path) -> None:
+    note = workspace / "note.md"
+    run_note(note, sample_papers / "library.bib")
+    first = note.read_bytes()
+    code, out, err = run_note(note, sample_papers / "library.bib", "--json")
+    assert note.read_bytes() == first
+    report = json.loads(out)
+    assert report["written"] is False
+    assert all(not p["ok"] for p in report["papers"])  # only the unknown key is attempted again
+    assert "okaforRoutingAdaptersFrozen2024" in report["skipped"]
+
+
+def test_verdicts_come_from_the_cache_when_the_log_is_lost(workspace: Path, sample_papers: Path) -> None:
+    note = workspace / "note.md"
+    original = note.read_text(encoding="utf-8")
+    run_note(note, sample_papers / "library.bib")
+    note.write_text(original, encoding="utf-8")
+    code, out, err = run_note(note, sample_papers / "library.bib", "--json")
+    papers = [p for p in json.loads(out)["papers"] if p["ok"]]
+    assert papers and all(p["cached"] for p in papers)
+
+
+def test_dry_run_leaves_the_note_alone(workspace: Path, sample_papers: Path) -> None:
+    note = workspace / "note.md"
+    before = note.read_bytes()
+    run_note(note, sample_papers / "library.bib", "--dry-run")
+    assert note.read_bytes() == before
+
+
+def test_the_seed_note_with_no_library_is_left_byte_identical(tmp_path: Path, sample_papers: Path) -> None:
+    seed = SHARED / "seed" / "reading-session.md"
+    if not seed.is_file():
+        pytest.skip("../shared/seed is not present")
+    note = tmp_path / "reading-session.md"
+    shutil.copy(seed, note)
+    code, out, err = run_note(note, sample_papers / "library.bib")
+    assert code == 1
+    assert note.read_bytes() == seed.read_bytes()
+    for key in ("rombachHighResolutionImageSynthesis2022", "baiConstitutionalAIHarmlessness2022"):
+        assert key in err
+
+
+def test_a_note_without_a_log_gets_one_at_the_end(sample_papers: Path, tmp_path: Path) -> None:
+    note = tmp_path / "note.md"
+    note.write_text("## Context\n- Look at @haddadFederatedLoRAMerging2024 today.\n", encoding="utf-8")
+    code, out, err = run_note(note, sample_papers / "library.bib")
+    assert code == 0, err
+    text = note.read_text(encoding="utf-8")
+    assert text.startswith("## Context\n- Look at @haddadFederatedLoRAMerging2024 today.\n")
+    assert "## Log" in text and "- [skim(@haddadFederatedLoRAMerging2024)]" in text
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda d: None, "note"),  # the note does not exist
+        (lambda d: (d / "note.md").write_bytes(b"\xff\xfe\x00broken"), "note"),
+    ],
+)
+def test_bad_notes_get_one_clear_line(tmp_path: Path, sample_papers: Path, setup, message: str) -> None:
+    setup(tmp_path)
+    code, out, err = run_note(tmp_path / "note.md", sample_papers / "library.bib")
+    assert code == 1
+    assert "Traceback" not in err and message in err.lower()
+
+
+def test_an_unreadable_library_is_a_clear_error(workspace: Path) -> None:
+    broken = workspace / "broken.bib"
+    broken.write_bytes(b"\x00\x01 not bibtex at all {{{")
+    note = workspace / "note.md"
+    before = note.read_bytes()
+    code, out, err = run_note(note, broken)
+    assert code == 1 and "Traceback" not in err
+    assert note.read_bytes() == before
+
+
+def test_a_corrupt_pdf_fails_that_paper_only(workspace: Path, sample_papers: Path) -> None:
+    lib = workspace / "lib"
+    shutil.copytree(sample_papers, lib)
+    (lib / "papers" / "haddadFederatedLoRAMerging2024.pdf").write_text("<html>404 Not Found</html>")
+    code, out, err = run_note(workspace / "note.md", lib / "library.bib")
+    assert code == 1
+    assert "haddadFederatedLoRAMerging2024" in err
+    text = (workspace / "note.md").read_text(encoding="utf-8")
+    assert "[skim(@haddadFederatedLoRAMerging2024)]" not in text
+    assert "[skim(@okaforRoutingAdaptersFrozen2024)]" in text
+
+
+def test_status_and_history_after_a_run(workspace: Path, sample_papers: Path) -> None:
+    run_note(workspace / "note.md", sample_papers / "library.bib")
+    code, out, _ = invoke("status", "--json")
+    counts = json.loads(out)["papers"]
+    assert counts.get("read", 0) >= 1 and counts.get("dropped", 0) >= 1
+    code, out, _ = invoke("history", "okaforRoutingAdaptersFrozen2024", "--json")
+    assert json.loads(out)[0]["actor"] == "critic"
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys, triage.cli;"
+        "heavy = [m for m in ('chromadb', 'torch', 'langchain', 'sentence_transformers', 'fitz', 'openai', 'textual') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_version() -> None:
+    code, out, _ = invoke("--version")
+    assert code == 0 and out.startswith("triage ")
+
+
+def test_promote_then_undo_keeps_the_promotion_and_appends_the_correction(workspace: Path, sample_papers: Path) -> None:
+    note = workspace / "note.md"
+    run_note(note, sample_papers / "library.bib")
+    key = "haddadFederatedLoRAMerging2024"
+    before = note.read_text(encoding="utf-8")
+    code, out, err = invoke("promote", key, "--note", str(note), "--reason", "need the merging details")
+    assert code == 0, err
+    promoted = note.read_text(encoding="utf-8")
+    assert promoted.startswith(before) and f"- [read(@{key})]" in promoted[len(before):]
+    code, out, err = invoke("undo", key, "--note", str(note))
+    assert code == 0, err
+    corrected = note.read_text(encoding="utf-8")
+    assert corrected.startswith(promoted)
+    assert "correction: undo" in corrected[len(promoted):]
+    code, out, _ = invoke("history", key, "--json")
+    assert [t["actor"] for t in json.loads(out)][-2:] == ["reader", "reader"]
+    code, out, _ = invoke("status", "--json")
+
+
+def test_search_and_similar_on_the_sample_papers(workspace: Path, sample_papers: Path) -> None:
+    run_note(workspace / "note.md", sample_papers / "library.bib")
+    code, out, err = invoke("search", "crop yield forecasting with gradient boosted trees", "--json", "--k", "3")
+    assert code == 0, err
+    assert json.loads(out)[0]["key"] == "moreauBenchmarkingTabularCrop2022"
+    code, out, err = invoke("similar", "okaforRoutingAdaptersFrozen2024", "--json")
+    keys = [h["key"] for h in json.loads(out)]
+    assert "okaforRoutingAdaptersFrozen2024" not in keys
+    assert keys.index("moreauBenchmarkingTabularCrop2022") > 0  # the farm paper is not the closest
