@@ -131,7 +131,7 @@ class ScriptedOpenAI:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = json.loads(h.rfile.read(length) or b"{}")
-        if not h.path.rstrip("/").endswith("/chat/completions"):
+        if h.path.rstrip("/") != "/v1/chat/completions":
             self._send(h, 404, {"error": {"message": f"no route {h.path}", "type": "not_found"}})
             return
         with self._lock:

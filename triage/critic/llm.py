@@ -398,13 +398,13 @@ class LLMCritic:
             result, record = self._invoke(stage, messages, constitution, run)
             raw = result.get("raw")
             text = _raw_text(raw)
-            reason = None
             parsed = None
-            if result.get("parsing_error") is not None or result.get("parsed") is None:
-                reason = f"not valid JSON ({_short(result.get('parsing_error'))})"
-            else:
+            # The raw text is parsed strictly here: langchain's JSON parser accepts
+            # truncated JSON (it completes partial objects), which would hide a broken answer.
+            data, reason = _strict_json(raw, text)
+            if reason is None:
                 try:
-                    parsed = model.model_validate(result["parsed"])
+                    parsed = model.model_validate(data)
                     reason = _check_principles(parsed.principles, ids)
                 except ValidationError as exc:
                     reason = "does not match the schema: " + "; ".join(
@@ -554,6 +554,23 @@ def _raw_text(raw: Any) -> str:
     if not content and getattr(raw, "tool_calls", None):
         return json.dumps(raw.tool_calls[0].get("args", {}))
     return content
+
+
+def _strict_json(raw: Any, text: str) -> tuple[Any, str | None]:
+    """The answer's JSON, or why there is none."""
+    if raw is not None and getattr(raw, "invalid_tool_calls", None):
+        return None, f"not valid JSON ({_short(raw.invalid_tool_calls[0].get('error'))})"
+    if raw is not None and getattr(raw, "tool_calls", None) and not raw.content:
+        return raw.tool_calls[0].get("args"), None
+    body = text.strip()
+    if body.startswith("```"):  # some local models wrap JSON in a markdown fence
+        body = re.sub(r"^```[a-zA-Z]*\s*|\s*```$", "", body)
+    if not body:
+        return None, "the answer was empty"
+    try:
+        return json.loads(body), None
+    except ValueError as exc:
+        return None, f"not valid JSON ({exc})"
 
 
 def _short(value: Any, limit: int = 200) -> str:
