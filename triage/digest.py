@@ -43,12 +43,11 @@ import html
 import json
 import logging
 import os
-import re
 import smtplib
 import socket
 import ssl
+import string
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,7 +57,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triage.errors import BudgetExceeded, ConfigError, CriticError, SourceError, TriageError
+from triage.errors import ConfigError, SourceError, TriageError
 from triage.models import Decision, Sections, Status, Verdict
 from triage.sources.listing import Listing, ListingEntry, load_listing
 
@@ -245,48 +244,23 @@ class DigestReport:
 
 # -- keys -----------------------------------------------------------------------------
 
-# Better BibTeX's shorttitle skips these (its list is longer; these are the ones titles use).
-_SKIP_WORDS = frozenset(
-    """a an the and or nor but yet so for of in on at to from by with without within via vs versus into onto upon
-    over under about above across after against along among amid around as before behind below beneath beside
-    besides between beyond despite down during except inside like near off out per since than through throughout
-    till toward towards until unto up de von van""".split()  # noqa: SIM905 - a word list reads better as words
-)
-_PARTICLES = frozenset("de del della der di da du van von den le la dos das ter".split())  # noqa: SIM905
-_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())  # noqa: SIM905
-
-
-def _ascii(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.replace("ø", "o").replace("Ø", "O").replace("ł", "l").replace("ß", "ss"))
-    return "".join(c for c in folded if not unicodedata.combining(c))
-
-
-def _family(author: str) -> str:
-    """Family name of an author printed 'Given Family' or 'Family, Given'."""
-    name = author.split(",")[0] if "," in author else author
-    words = [w for w in name.split() if w.lower().strip(".") not in _SUFFIXES and w.lower() not in _PARTICLES]
-    if not words:
-        return ""
-    family = words[0] if "," in author else words[-1]
-    return re.sub(r"[^a-z]", "", _ascii(family).lower())
-
-
 def derive_key(authors: list[str] | tuple[str, ...], title: str, year: int | None) -> str:
-    """A Better BibTeX-style key: ``auth.lower + shorttitle(3,3) + year``, e.g. ``pfeifferModularDeepLearning2023``."""
-    family = (_family(authors[0]) if authors else "") or "anon"
-    # Words are split on spaces only, as BBT does: "High-Resolution" is one word, "HighResolution".
-    words = [re.sub(r"[^A-Za-z0-9]", "", _ascii(w)) for w in title.split()]
-    words = [w for w in words if w and w.lower() not in _SKIP_WORDS]
-    short = "".join(w[0].upper() + w[1:] for w in words[:3])
-    return f"{family}{short}{year or ''}"
+    """A Better BibTeX-style key, ``auth.lower + shorttitle(3,3) + year``: ``pfeifferModularDeepLearning2023``.
+
+    The one implementation lives in ``triage.citekey``, so the digest names a
+    paper as the reader's library (and ``triage add``) would.
+    """
+    from triage.citekey import bbt_key
+
+    return bbt_key(list(authors), title, year)
 
 
 def _unique_key(base: str, arxiv_id: str, taken: Callable[[str, str], bool]) -> str:
     """``base``, or ``base`` + a, b, … when another paper holds it (as Better BibTeX disambiguates)."""
     if not taken(base, arxiv_id):
         return base
-    for n in range(1, 27 * 26):
-        suffix = chr(ord("a") + (n - 1) % 26) if n <= 26 else chr(ord("a") + n // 26 - 1) + chr(ord("a") + n % 26)
+    letters = string.ascii_lowercase
+    for suffix in [*letters, *(a + b for a in letters for b in letters)]:
         if not taken(base + suffix, arxiv_id):
             return base + suffix
     return f"{base}{arxiv_id.replace('.', '').replace('/', '')}"
@@ -498,50 +472,86 @@ def abstract_sections(entry: ListingEntry) -> Sections:
 
 def _judge_top(core: Triage, top: list[Candidate], critic: Critic, options: DigestOptions, report: DigestReport,
                progress: Callable[[str, int, int], None] | None) -> None:
-    """Judge the top N one by one, stopping the critic (never the digest) at the budget cap."""
+    """Judge the top N through the batch judge: cached verdicts cost nothing, the rest run within the budget.
+
+    The budget cap stops the critic, never the digest: papers it leaves are
+    listed as not judged.  A critic that does not account for its own cost
+    (one without a ``budget`` parameter) is charged after each paper, so it
+    stops once the cap is reached rather than before.  After
+    ``MAX_CRITIC_FAILURES`` failures in a row the endpoint is taken as down and
+    the batch's budget is closed, so no further paper is started.
+    """
+    import inspect
+
+    from triage.critic.batch import BatchResult, Budget, judge_batch
+
+    constitution = core.constitution
     cap = options.max_cost_usd
-    failures = 0
-    stop_reason = ""
-    for i, cand in enumerate(top):
-        if progress:
-            progress(f"@{cand.key}", i, len(top))
-        paper = cand.entry.to_paper(cand.key)
+    todo: list[tuple[Candidate, Sections]] = []
+    for cand in top:
         sections = abstract_sections(cand.entry)
-        constitution = core.constitution
-        cached = core.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
-        if cached is None and stop_reason:
-            cand.not_judged = stop_reason
-            continue
-        if cached is None and cap is not None and report.cost_usd >= cap:
-            report.budget_reached = True
-            stop_reason = cand.not_judged = f"budget of ${cap:g} reached"
-            log.warning("budget of $%g reached after %d critic calls; %d papers left unjudged",
-                        cap, report.critic_calls, len(top) - i)
-            continue
-        try:
-            verdict, was_cached = core.judge(paper, sections, critic=critic)
-        except BudgetExceeded as exc:
-            report.budget_reached = True
-            stop_reason = cand.not_judged = f"budget reached: {exc.message}"
-            log.warning("critic stopped by the budget: %s", exc.message)
-            continue
-        except CriticError as exc:
-            failures += 1
-            cand.not_judged = f"critic failed: {exc.message}"
-            report.errors.append(f"@{cand.key}: {exc.message}")
-            report.failed_service = True
-            log.error("critic failed on @%s: %s", cand.key, exc.message)
-            if failures >= MAX_CRITIC_FAILURES:
-                stop_reason = "critic unavailable"
-            continue
-        failures = 0
-        cand.verdict, cand.cached = verdict, was_cached
-        if not was_cached:
-            report.critic_calls += 1
-            report.cost_usd += verdict.cost_usd
-        log.info("judged @%s: %s %.1f%s", cand.key, verdict.decision.value, verdict.score, " (cached)" if was_cached else "")
+        hit = core.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
+        if hit is not None:
+            cand.verdict, cand.cached = hit.model_copy(update={"key": cand.key}), True
+        else:
+            todo.append((cand, sections))
+    done = len(top) - len(todo)
     if progress:
-        progress("done", len(top), len(top))
+        progress("judging", done, len(top))
+    if not todo:
+        return
+    budget = Budget(cap)
+    self_accounting = "budget" in inspect.signature(critic.judge).parameters
+    by_key = {cand.key: cand for cand, _ in todo}
+    failures = 0
+    unavailable = False
+
+    def close_budget() -> None:
+        # Budget has no "stop" of its own: a cap of what is already spent, exhausted, refuses every new paper.
+        budget.max_cost_usd = budget.spent if budget.max_cost_usd is None else budget.max_cost_usd
+        budget.exhausted = True
+
+    def on_result(result: BatchResult) -> None:
+        nonlocal done, failures, unavailable
+        done += 1
+        cand = by_key[result.key]
+        if result.verdict is not None:
+            core.state.save_verdict(result.verdict)  # on this thread: one SQLite writer
+            cand.verdict = result.verdict
+            failures = 0
+            report.critic_calls += 1
+            report.cost_usd += result.verdict.cost_usd
+            if not self_accounting:
+                budget.settle(0.0, result.verdict.cost_usd)
+                if cap is not None and budget.spent >= cap:
+                    close_budget()
+            log.info("judged @%s: %s %.1f", cand.key, result.verdict.decision.value, result.verdict.score)
+        elif result.status == "budget":
+            if unavailable:
+                cand.not_judged = "critic unavailable"
+            else:
+                report.budget_reached = True
+                cand.not_judged = f"budget of ${cap:g} reached" if cap is not None else "budget reached"
+                log.warning("@%s not judged: %s", cand.key, result.error)
+        else:
+            failures += 1
+            cand.not_judged = f"critic failed: {result.error}"
+            report.errors.append(f"@{cand.key}: {result.error}")
+            report.failed_service = True
+            log.error("critic failed on @%s: %s", cand.key, result.error)
+            if failures >= MAX_CRITIC_FAILURES and not unavailable:
+                unavailable = True
+                close_budget()
+                log.error("%d critic failures in a row: no further paper is sent to it tonight", failures)
+        if progress:
+            progress(f"@{cand.key}", done, len(top))
+
+    # Only a critic that waits on the network gains from concurrency; the embedding critic is CPU-bound.
+    concurrency = core.settings.llm.concurrency if critic.name.startswith("llm:") else 1
+    judge_batch([(cand.entry.to_paper(cand.key), sections) for cand, sections in todo], critic, constitution,
+                concurrency=concurrency, budget=budget, on_result=on_result)
+    if report.budget_reached:
+        log.warning("budget of $%s reached after %d critic calls", cap, report.critic_calls)
 
 
 # -- rendering -------------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -247,3 +249,43 @@ def test_cli_process_exits_75_while_locked_and_waits_with_wait(triage_home: Path
     assert waiting.returncode == 0, err
     assert (triage_home / "digests" / "2026-03-03.md").is_file()
     assert "digest finished" in (triage_home / "logs" / "digest.log").read_text(encoding="utf-8")
+
+
+# -- the arXiv API by submission date ---------------------------------------------------------------
+
+
+def test_api_query_by_submission_date(core: Triage, counting) -> None:
+    body = (DATA / "api-search.atom.xml").read_bytes()
+    requests: list[str] = []
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/atom+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        core.settings.arxiv.api_url = f"http://127.0.0.1:{server.server_address[1]}/api/query"
+        core.settings.arxiv.delay_s = 0.0
+        options = DigestOptions(categories=["cs.LG", "cs.CV"], query="abs:LoRA", since=date(2026, 3, 2),
+                                night=date(2026, 3, 3), top_n=1)
+        report = run_digest(core, options, critic=counting())
+    finally:
+        server.shutdown()
+        server.server_close()
+    query = unquote_plus(requests[0])
+    assert "(cat:cs.LG OR cat:cs.CV) AND submittedDate:[202603020000 TO 202603032359] AND (abs:LoRA)" in query
+    assert report.exit_code == 0 and report.night == date(2026, 3, 3)
+    by_id = {c.entry.arxiv_id: c for c in report.top + report.rest}
+    assert set(by_id) == {"2603.00501", "2603.00502"}
+    assert by_id["2603.00502"].entry.announce_type == "replace" and by_id["2603.00502"].entry.version == 2
+    assert report.top[0].entry.arxiv_id == "2603.00501" and report.top[0].verdict is not None
+    assert report.top[0].key == "pontiRoutingLoRAModules2026"

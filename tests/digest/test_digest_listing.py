@@ -123,7 +123,7 @@ def test_ids_authors_and_latex() -> None:
         (["Emilien Dupont"], "From data to functa: Your data point is a function", 2022, "dupontDataFunctaYour2022"),
         (["Arsha Nagrani"], "Attention Bottlenecks for Multimodal Fusion", 2022, "nagraniAttentionBottlenecksMultimodal2022"),
         (["Grégoire Mialon"], "Augmented Language Models: a Survey", 2023, "mialonAugmentedLanguageModels2023"),
-        (["Paulo André Lima de Castro"], "AlphaX: An AI-Based Value Investing Strategy", 2025, "castroAlphaXAIBasedValue2025"),
+        (["Paulo André Lima de Castro"], "AlphaX: An AI-Based Value Investing Strategy", 2025, "decastroAlphaXAIBasedValue2025"),
         (["Smith, Alice"], "Deep Nets", 2024, "smithDeepNets2024"),
         ([], "", None, "anon"),
     ],
