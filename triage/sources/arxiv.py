@@ -180,7 +180,11 @@ class ArxivClient:
         class _Client(arxiv.Client):
             # The package's one transport seam: fetch a page URL and return the parsed feed.
             def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> Any:
-                feed = _feed.parse(owner.get(url))
+                content = owner.get(url)
+                if b"http://www.w3.org/2005/Atom" not in content[:4096]:
+                    # lxml's recovering parser would read a maintenance page as an empty result list.
+                    raise SourceError("arXiv answered with something that is not an Atom feed", external=True)
+                feed = _feed.parse(content)
                 if feed.malformed:
                     raise SourceError(f"arXiv answered with a feed that does not parse: {feed.error}", external=True)
                 return feed

@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,9 @@ class Library:
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._papers)
 
     def get(self, key: str) -> Paper | None:
         """The paper with this citekey or alias (a leading ``@`` is ignored)."""
