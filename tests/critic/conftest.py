@@ -63,14 +63,26 @@ def _load_make_samples():
 
 
 @pytest.fixture(scope="session")
-def sample_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """The six generated sample papers, by citekey (skips when the generator is absent)."""
+def sample_root(tmp_path_factory: pytest.TempPathFactory):
+    """A scratch folder with the sample ``library.bib`` and its generated ``papers/`` (skips when absent)."""
+    import shutil
+
     from tests.conftest import REPO
 
-    if not (REPO / "data" / "make_samples.py").is_file():
-        pytest.skip("data/make_samples.py is not there yet")
-    out = tmp_path_factory.mktemp("samples")
-    return {p.stem: p for p in _load_make_samples().make_samples(out)}
+    sample = REPO / "data" / "sample"
+    if not (REPO / "data" / "make_samples.py").is_file() or not (sample / "library.bib").is_file():
+        pytest.skip("the sample data (data/make_samples.py, data/sample/) is not there yet")
+    root = tmp_path_factory.mktemp("samples")
+    _load_make_samples().make_samples(root / "papers")
+    shutil.copy(sample / "library.bib", root / "library.bib")
+    shutil.copy(sample / "reading-session.md", root / "reading-session.md")
+    return root
+
+
+@pytest.fixture(scope="session")
+def sample_pdfs(sample_root) -> dict[str, object]:
+    """The six generated sample papers, by citekey."""
+    return {p.stem: p for p in sorted((sample_root / "papers").glob("*.pdf"))}
 
 
 @pytest.fixture(scope="session")
