@@ -47,7 +47,9 @@ class NotePanel(Vertical):
     def show(self, note: Note) -> None:
         """Fill every tab from the parsed note; a section the note lacks says so."""
         lines = note.text.split("\n")
-        self.query_one("#note-path", Static).update(str(note.path) if note.path else "")
+        about = f"{note.path.name} · " if note.path else ""
+        about += f"{len(note.entries)} log entries · {len(set(m.key for m in note.mentions))} papers mentioned"
+        self.query_one("#note-path", Static).update(about)
         for title in SECTIONS:
             section = note.section(title)
             if section is None:

@@ -19,6 +19,8 @@ __all__ = ["PaperDetail", "highlight"]
 
 _MARKS = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00ad": ""})
 _QUOTE_STYLE = "bold #1e1e1e on #e5c07b"
+#: The pane's blocks, top to bottom: what the reader skims first, then the critic's reasons.
+PARTS = ("header", "verdict", "abstract", "conclusion", "principles", "history")
 
 
 def _flat(text: str) -> str:
@@ -74,7 +76,7 @@ class PaperDetail(VerticalScroll):
 
     def compose(self):
         yield Static("Select a paper in the log.", id="detail-empty")
-        for part in ("header", "verdict", "principles", "abstract", "conclusion", "history"):
+        for part in PARTS:
             yield Static(id=f"detail-{part}")
 
     def show(self, view: PaperView | None) -> None:
@@ -82,7 +84,7 @@ class PaperDetail(VerticalScroll):
         self.view = view
         self.query_one("#detail-empty").display = view is None
         parts = self.parts = self._parts(view) if view else {}
-        for part in ("header", "verdict", "principles", "abstract", "conclusion", "history"):
+        for part in PARTS:
             widget = self.query_one(f"#detail-{part}", Static)
             content = parts.get(part)
             widget.display = content is not None
@@ -95,8 +97,9 @@ class PaperDetail(VerticalScroll):
         from rich.console import Console
 
         console = Console(width=width, record=True, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
-        for part in self.parts.values():
-            console.print(part)
+        for name in PARTS:
+            if name in self.parts:
+                console.print(self.parts[name])
         return console.export_text()
 
     # -- parts ----------------------------------------------------------------
@@ -158,7 +161,7 @@ class PaperDetail(VerticalScroll):
             style="dim",
         )
         revision = Text("revision: " + (v.revision or "none"), style="" if v.revision else "dim")
-        return Group(_heading("Verdict"), line, revision, cost)
+        return Group(line, cost, revision)
 
     @staticmethod
     def _principles(view: PaperView) -> RenderableType:

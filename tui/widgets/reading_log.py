@@ -12,6 +12,8 @@ from tui.widgets.status_badge import badge
 
 __all__ = ["ReadingLog"]
 
+#: The critic's decision, coloured like the status it leads to.
+DECISION_STYLES = {"read": "#98c379", "skim": "#e5c07b", "drop": "#be5046"}
 #: Ask for the next page when the cursor is this close to the last row.
 _PREFETCH = 10
 
@@ -55,18 +57,21 @@ class ReadingLog(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         self.add_column("status", key="status", width=9)
-        self.add_column("paper", key="key", width=32)
-        self.add_column("score", key="score", width=5)
-        self.add_column("decision", key="decision", width=8)
-        self.add_column("top principle", key="top", width=14)
+        self.add_column("paper", key="key", width=34)
+        self.add_column("critic", key="critic", width=9)
+        self.add_column("top", key="top", width=10)
         self.add_column("title", key="title")
 
     @staticmethod
     def cells(row: LogRow) -> tuple[Text | str, ...]:
         """What one row shows."""
-        score = Text(f"{row.score:4.1f}", justify="right") if row.score is not None else Text("  –", style="dim")
+        if row.score is None:
+            critic = Text("   –", style="dim")
+        else:
+            critic = Text(f"{row.score:.1f} ")
+            critic.append(row.decision, style=DECISION_STYLES.get(row.decision, ""))
         key = Text("@" + row.key, style="" if row.in_state else "italic dim")
-        return (badge(row.status), key, score, row.decision, row.top, row.title)
+        return (badge(row.status), key, critic, Text(row.top, style="dim"), row.title)
 
     def show(self, page: Page, *, keep: str | None = None) -> None:
         """Replace the rows (offset 0) or append a page; keep the cursor on ``keep`` if it is there."""
@@ -91,7 +96,7 @@ class ReadingLog(DataTable[Text | str]):
         if row.key not in self.rows_by_key:
             return
         self.rows_by_key[row.key] = row
-        for column, value in zip(("status", "key", "score", "decision", "top", "title"), self.cells(row)):
+        for column, value in zip(("status", "key", "critic", "top", "title"), self.cells(row)):
             self.update_cell(row.key, column, value)
 
     def mark(self, key: str, status: str) -> None:
