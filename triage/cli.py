@@ -690,6 +690,152 @@ def serve(
         uvicorn.run(api, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 
 
+# -- paper sources (issue 3) ------------------------------------------------------------
+
+library_app = typer.Typer(help="Import and inspect your reference library (Better BibTeX exports).", no_args_is_help=True)
+app.add_typer(library_app, name="library")
+
+
+def _paper_json(paper) -> dict:
+    """The ``--json`` shape of a paper (``triage fetch``, ``triage library show``)."""
+    return paper.model_dump(mode="json")
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    papers: Annotated[list[str], typer.Argument(help="Citekeys (@key or key), arXiv ids, arXiv/PDF URLs or DOIs.")],
+    library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help="BibTeX / CSL-JSON / BBT JSON export (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: one object per paper.")] = False,
+) -> None:
+    """Resolve papers and make sure each PDF is local (attachment, cache, or a download from arXiv).
+
+    With --offline only attachments and the cache are used; keys that cannot be
+    served are listed.  Exit 1 if any paper could not be resolved or fetched
+    (3 if arXiv or a download failed).
+    """
+    with handled():
+        import time
+
+        from triage.errors import AmbiguousKeyError
+
+        overrides: dict[str, Any] = {}
+        if library:
+            overrides["library"] = [p.resolve() for p in library]
+        core = service(ctx, **overrides)
+        results, codes = [], []
+        for ident in papers:
+            started = time.monotonic()
+            try:
+                paper = core.fetch(ident)
+            except TriageError as exc:
+                codes.append(exc.exit_code)
+                row: dict[str, Any] = {"input": ident, "ok": False, "error": exc.message, "hint": exc.hint}
+                if isinstance(exc, AmbiguousKeyError):
+                    row["candidates"] = [_paper_json(c) for c in exc.candidates]
+                results.append(row)
+                if not as_json:
+                    err(f"{ident}: {exc}")
+                    for c in getattr(exc, "candidates", []):
+                        err(f"  candidate: {c.arxiv_id}v{c.arxiv_version}  {c.title} ({c.year})")
+                continue
+            elapsed = time.monotonic() - started
+            results.append({"input": ident, "ok": True, "elapsed_s": round(elapsed, 3), **_paper_json(paper)})
+            if not as_json:
+                typer.echo(f"@{paper.key}: {paper.pdf_path}  [{paper.resolved_by}, {elapsed:.1f}s]")
+        if as_json:
+            print_json(results)
+        elif codes:
+            err(f"{len(papers) - len(codes)} of {len(papers)} fetched")
+        if codes:
+            raise typer.Exit(max(codes))
+
+
+@library_app.command("import")
+def library_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A Better BibTeX export: .bib/.bibtex/.biblatex, CSL-JSON or BBT JSON.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Read a library export and remember it: later commands resolve its keys without --library."""
+    with handled():
+        from triage.sources import remember_library
+
+        settings = settings_from(ctx)
+        lib = remember_library(settings, file)
+        path = file.expanduser().resolve()
+        if as_json:
+            print_json({"file": str(path), "entries": len(lib), "with_arxiv_id": sum(1 for p in lib.papers() if p.arxiv_id),
+                        "with_pdf": sum(1 for p in lib.papers() if p.pdf_path), "errors": lib.errors, "warnings": lib.warnings})
+            return
+        for message in lib.errors:
+            err(f"warning: {message}")
+        typer.echo(f"{path}: {len(lib)} entries ({sum(1 for p in lib.papers() if p.arxiv_id)} with an arXiv id, "
+                   f"{sum(1 for p in lib.papers() if p.pdf_path)} with a PDF), {len(lib.errors)} skipped; remembered")
+
+
+@library_app.command("show")
+def library_show(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="A citekey (or alias) in your library.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one entry of your library, as triage reads it."""
+    with handled():
+        from triage.errors import SourceError
+        from triage.sources import parse_identifier
+
+        ident = parse_identifier(key)
+        paper = service(ctx).library().get(ident.value) if ident.kind == "citekey" else None
+        if paper is None:
+            raise SourceError(f"@{ident.value} is not in your library", hint="triage library import FILE")
+        if as_json:
+            print_json(_paper_json(paper))
+            return
+        typer.echo(f"@{paper.key}  ({paper.resolved_by})")
+        for label, value in (("title", paper.title), ("authors", "; ".join(paper.authors)), ("year", paper.year),
+                             ("arXiv", f"{paper.arxiv_id}" + (f"v{paper.arxiv_version}" if paper.arxiv_version else "") if paper.arxiv_id else None),
+                             ("doi", paper.doi), ("url", paper.url), ("pdf", paper.pdf_path),
+                             ("aliases", ", ".join(paper.aliases))):
+            if value:
+                typer.echo(f"  {label:<8} {value}")
+
+
+@library_app.command("list")
+def library_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The library files triage reads: from settings and from 'triage library import'."""
+    with handled():
+        from triage.sources import remembered_libraries
+
+        settings = settings_from(ctx)
+        files = [*settings.library, *remembered_libraries(settings)]
+        if as_json:
+            print_json([str(p) for p in files])
+            return
+        for p in files:
+            typer.echo(str(p))
+        if not files:
+            err("no library yet: triage library import FILE")
+
+
+@library_app.command("forget")
+def library_forget(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A library file imported before.")],
+) -> None:
+    """Stop reading a library file imported with 'triage library import'."""
+    with handled():
+        from triage.errors import SourceError
+        from triage.sources import forget_library
+
+        if not forget_library(settings_from(ctx), file):
+            raise SourceError(f"{file} is not a remembered library", hint="triage library list")
+        err(f"forgot {file}")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
