@@ -1,6 +1,6 @@
 """Judging many papers at once: bounded concurrency, a cost budget, failures kept apart.
 
-``judge_batch`` runs ``critic.judge`` for each paper in worker threads under an
+``judge_batch`` runs ``critic.judge`` for each paper in a pool of worker threads under an
 ``asyncio.Semaphore`` (default ``settings.llm.concurrency`` = 4 papers in
 flight; each paper is its judge and revision calls, in order).  The critic's
 HTTP client blocks, so threads do the waiting and the event loop only
@@ -25,6 +25,7 @@ import asyncio
 import inspect
 import threading
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,12 +105,17 @@ async def judge_batch_async(
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> list[BatchResult]:
     """Judge every (paper, sections) with at most ``concurrency`` in flight; results in input order."""
-    semaphore = asyncio.Semaphore(max(1, concurrency))
+    concurrency = max(1, concurrency)
+    semaphore = asyncio.Semaphore(concurrency)
+    loop = asyncio.get_running_loop()
+    # Our own pool: asyncio's default one has min(32, cpus + 4) threads, which would
+    # quietly cap the concurrency on a small machine.
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="triage-critic")
 
     async def one(paper: Paper, sections: Sections) -> BatchResult:
         async with semaphore:
             try:
-                verdict = await asyncio.to_thread(_judge, critic, paper, sections, constitution, budget)
+                verdict = await loop.run_in_executor(pool, _judge, critic, paper, sections, constitution, budget)
                 result = BatchResult(key=paper.key, status="ok", verdict=verdict)
             except BudgetExceeded as exc:
                 result = BatchResult(key=paper.key, status="budget", error=str(exc))
@@ -121,7 +127,10 @@ async def judge_batch_async(
             on_result(result)
         return result
 
-    return list(await asyncio.gather(*(one(p, s) for p, s in items)))
+    try:
+        return list(await asyncio.gather(*(one(p, s) for p, s in items)))
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _run(coro: Coroutine[Any, Any, list[BatchResult]]) -> list[BatchResult]:
