@@ -202,11 +202,11 @@ def fetch_pdf(paper: Paper, settings: Settings, *, client: ArxivClient | None = 
     Offline (``settings.fetch.offline``), a paper with neither attachment nor
     cached PDF raises ``SourceError("offline: no cached PDF for @key")``.
     """
-    limits = {"max_mb": settings.fetch.max_mb, "max_pages": settings.fetch.max_pages}
+    max_mb, max_pages = settings.fetch.max_mb, settings.fetch.max_pages
     local_error: PdfError | None = None
     if paper.pdf_path is not None and Path(paper.pdf_path).is_file():
         try:
-            validate_pdf(Path(paper.pdf_path).read_bytes(), **limits)
+            validate_pdf(Path(paper.pdf_path).read_bytes(), max_mb=max_mb, max_pages=max_pages)
             return Path(paper.pdf_path)
         except PdfError as exc:
             local_error = PdfError(f"{paper.pdf_path}: {exc.message}", hint=exc.hint)
@@ -240,7 +240,7 @@ def fetch_pdf(paper: Paper, settings: Settings, *, client: ArxivClient | None = 
         if own:
             client.close()
     try:
-        validate_pdf(data, **limits)
+        validate_pdf(data, max_mb=max_mb, max_pages=max_pages)
     except PdfError as exc:
         raise PdfError(f"{url}: {exc.message}", hint=exc.hint) from None
     path = store_pdf(data, papers_dir)

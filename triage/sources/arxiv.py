@@ -172,8 +172,8 @@ class ArxivClient:
     # -- the arxiv package ---------------------------------------------------------------------
 
     def _package_client(self, page_size: int) -> Any:
-        import arxiv
-        from arxiv import _feed
+        import arxiv  # type: ignore[import-untyped]
+        from arxiv import _feed  # type: ignore[import-untyped]
 
         owner = self
 
@@ -202,7 +202,7 @@ class ArxivClient:
         The result maps each id as given to its paper; ids arXiv does not know are
         left out.  Without a version the newest version is returned.
         """
-        import arxiv
+        import arxiv  # type: ignore[import-untyped]
 
         wanted = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
         found: dict[str, Paper] = {}
@@ -217,16 +217,16 @@ class ArxivClient:
                 by_versioned[f"{paper.arxiv_id}v{paper.arxiv_version}"] = paper
             for requested in batch:
                 base, version = split_version(requested)
-                paper = by_versioned.get(requested) if version else by_base.get(base)
-                if paper is None and version:
-                    paper = by_base.get(base)
-                if paper is not None:
-                    found[requested] = paper
+                hit = by_versioned.get(requested) if version else by_base.get(base)
+                if hit is None and version:
+                    hit = by_base.get(base)
+                if hit is not None:
+                    found[requested] = hit
         return found
 
     def search(self, query: str, max_results: int = 10) -> list[Paper]:
         """Papers matching an arXiv API ``search_query`` (``au:pfeiffer AND ti:modular``), by relevance."""
-        import arxiv
+        import arxiv  # type: ignore[import-untyped]
 
         search = arxiv.Search(query=query, max_results=max_results)
         results = self._run(search, max(1, min(max_results, _BATCH)))

@@ -332,7 +332,7 @@ def _latex_text(text: str) -> str:
         return ""
     if "\\" in text or "$" in text:
         try:
-            from pylatexenc.latex2text import LatexNodes2Text
+            from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
             text = LatexNodes2Text().latex_to_text(text)
         except Exception:  # pylatexenc is best effort; braces are removed below either way
@@ -342,7 +342,9 @@ def _latex_text(text: str) -> str:
 
 def _split_names(text: str) -> list[str]:
     """Split a BibTeX name list on ``and`` outside braces."""
-    names, depth, current = [], 0, []
+    names: list[str] = []
+    current: list[str] = []
+    depth = 0
     tokens = re.split(r"(\{|\}|\s+and\s+)", text)
     for tok in tokens:
         if tok == "{":
