@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.digest.support import RECORDED, CountingCritic
+from tests.servers.openai_scripted import openai_server  # noqa: F401 - the scripted LLM endpoint fixture
 from triage.config import Settings
 from triage.service import Triage
 

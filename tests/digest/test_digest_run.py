@@ -11,6 +11,7 @@ import pytest
 from tests.digest.feedgen import ADAPTER, CROP, write_listing
 from tests.digest.support import DATA
 from triage import notes
+from triage.config import Settings
 from triage.digest import DigestOptions, Profile, prefilter, run_digest
 from triage.models import Paper, Status
 from triage.service import Triage
@@ -221,3 +222,22 @@ def test_json_summary_and_out_dir(core: Triage, counting, tmp_path: Path) -> Non
     assert data["night"] == "2026-03-03" and len(data["top"]) == 2 and data["exit_code"] == 0
     assert data["warnings"] == [f"{NIGHT1}: entry 6: no arXiv id in ''"]
     assert {"key", "arxiv_id", "prefilter", "decision", "score", "cached"} <= set(data["top"][0])
+
+
+def test_llm_critic_judges_the_top_and_stops_before_the_cap(openai_server) -> None:
+    core = Triage(Settings.load(critic="llm"))
+    try:
+        report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, max_cost_usd=0.00001))
+        # The LLM critic reserves its estimate first: the cap is never crossed, so nothing is sent.
+        assert report.exit_code == 0 and report.budget_reached and openai_server.calls == 0
+        assert report.critic.startswith("llm:") and not any(c.verdict for c in report.top)
+        assert report.path.read_text(encoding="utf-8").count("not judged (budget of $1e-05 reached)") == 3
+
+        report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, max_cost_usd=1.0))
+        assert all(c.verdict and c.verdict.critic.startswith("llm:") for c in report.top)
+        assert openai_server.calls >= 3 and 0 < report.cost_usd < 1.0
+        calls = openai_server.calls
+        again = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, max_cost_usd=1.0))
+        assert openai_server.calls == calls and again.critic_calls == 0
+    finally:
+        core.close()
