@@ -211,3 +211,34 @@ def test_search_matcher_accepts_the_default_keys_bbt_wrote_for_arxiv_papers(corp
     assert len(keys) == 4
     for key in keys:
         assert search_citekey(key, _EchoArxiv(lib.get(key))).arxiv_id == lib.get(key).arxiv_id  # type: ignore[arg-type]
+
+
+def test_arxiv_answers_are_remembered_and_serve_offline(settings: Settings, replay: ArxivReplay) -> None:
+    online = resolve("@pfeifferModularDeepLearning2023", settings)
+    by_id = resolve("2302.11529", settings)
+    n = len(replay.requests)
+    assert resolve("pfeifferModularDeepLearning2023", settings) == online and len(replay.requests) == n
+    settings.fetch.offline = True
+    assert resolve("@pfeifferModularDeepLearning2023", settings) == online
+    assert resolve("2302.11529", settings) == by_id
+    assert len(replay.requests) == n
+
+
+def test_remembered_answers_expire_online_but_not_offline(settings: Settings, replay: ArxivReplay) -> None:
+    import json
+
+    resolve("2302.11529", settings)
+    cache = settings.cache_dir / "resolved.json"
+    data = json.loads(cache.read_text())
+    data["arxiv:2302.11529"]["at"] = 0  # 1970: stale
+    cache.write_text(json.dumps(data))
+    n = len(replay.requests)
+    resolve("2302.11529", settings)
+    assert len(replay.requests) == n + 1  # asked arXiv again (a newer version may be out)
+    data = json.loads(cache.read_text())
+    data["arxiv:2302.11529"]["at"] = 0
+    cache.write_text(json.dumps(data))
+    settings.fetch.offline = True
+    assert resolve("2302.11529", settings).arxiv_version == 2 and len(replay.requests) == n + 1
+    cache.write_text("{not json")
+    assert resolve("2302.11529", settings).key == "arXiv-2302.11529"  # damaged cache: the bare record

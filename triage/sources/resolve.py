@@ -19,9 +19,14 @@ be a citekey (a path, a NUL byte, 10 kB of text) is refused, never used.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from triage.citekey import SKIP_WORDS, ascii_fold, family_name, is_safe_key, parse_bbt_key
@@ -102,23 +107,35 @@ def resolve(identifier: str, settings: Settings, library: Library | None = None,
     """Metadata for ``identifier``: from the library when it holds the paper, else from arXiv.
 
     ``Paper.resolved_by`` records the route (``library:refs.bib``,
-    ``arxiv-search``, ``arxiv-id``, ``doi``, ``url``).  Offline
-    (``settings.fetch.offline``) arXiv is not asked; an arXiv id then resolves to
-    a bare record that the PDF cache can still serve.
+    ``arxiv-search``, ``arxiv-id``, ``doi``, ``url``).  What arXiv answered is
+    remembered for a week in ``<home>/cache/resolved.json``.  Offline
+    (``settings.fetch.offline``) arXiv is not asked: remembered answers of any
+    age are used, and an arXiv id otherwise resolves to a bare record that the
+    PDF cache can still serve.
     """
     ident = parse_identifier(identifier)
     if ident.kind == "citekey":
         if library is not None and (paper := library.get(ident.value)) is not None:
             return paper
-        return _from_arxiv(settings, arxiv, lambda client: search_citekey(ident.value, client), ident)
+        name = f"citekey:{ident.value}"
+        if (paper := _cached(settings, name)) is not None:
+            return paper
+        paper = _from_arxiv(settings, arxiv, lambda client: search_citekey(ident.value, client), ident)
+        _remember(settings, name, paper)
+        return paper
     if ident.kind == "arxiv":
         if library is not None and (paper := library.by_arxiv(ident.value)) is not None:
             if ident.version and paper.arxiv_version != ident.version:
                 paper = paper.model_copy(update={"arxiv_version": ident.version, "pdf_url": None})
             return paper
+        name = f"arxiv:{ident.versioned}"
+        if (paper := _cached(settings, name)) is not None:
+            return paper
         if settings.fetch.offline:
             return _bare_arxiv(ident)
-        return _from_arxiv(settings, arxiv, lambda client: _by_id(ident, client), ident)
+        paper = _from_arxiv(settings, arxiv, lambda client: _by_id(ident, client), ident)
+        _remember(settings, name, paper)
+        return paper
     if ident.kind == "doi":
         if library is not None and (paper := library.by_doi(ident.value)) is not None:
             return paper
@@ -149,6 +166,49 @@ def _from_arxiv(settings: Settings, client: ArxivClient | None, call: Callable[[
     finally:
         if own:
             client.close()
+
+
+# -- what arXiv told us, remembered ---------------------------------------------------------------
+
+_FRESH_S = 7 * 86400.0  # ask arXiv again after a week: a newer version is a change the reader should see
+
+
+def _resolved_file(settings: Settings) -> Path:
+    return settings.cache_dir / "resolved.json"
+
+
+def _cached(settings: Settings, name: str) -> Paper | None:
+    """A paper arXiv resolved before: fresh ones always, any age when offline."""
+    try:
+        entry = json.loads(_resolved_file(settings).read_text(encoding="utf-8")).get(name)
+        if not isinstance(entry, dict):
+            return None
+        if not settings.fetch.offline and time.time() - float(entry.get("at", 0)) > _FRESH_S:
+            return None
+        return Paper.model_validate(entry["paper"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged cache costs one more request, nothing else
+
+
+def _remember(settings: Settings, name: str, paper: Paper) -> None:
+    from filelock import FileLock
+
+    target = _resolved_file(settings)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(target) + ".lock", timeout=10):
+            try:
+                data = json.loads(target.read_text(encoding="utf-8"))
+                data = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                data = {}
+            data[name] = {"at": time.time(), "paper": paper.model_dump(mode="json")}
+            fd, tmp = tempfile.mkstemp(prefix=".resolved-", suffix=".json", dir=target.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False)
+            os.replace(tmp, target)
+    except OSError:
+        pass  # remembering is an optimisation; the paper is resolved either way
 
 
 def _by_id(ident: Identifier, client: ArxivClient) -> Paper:
