@@ -13,6 +13,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,8 @@ __all__ = ["MainScreen", "FILTERS"]
 
 #: Status filters, in tab order; "all" shows every status.
 FILTERS = ("all", "skim", "read", "done", "dropped", "queued")
+#: Papers triaged at the same time; more adds queue with a "waiting" progress line.
+TRIAGE_SLOTS = 2
 #: How long the cursor must rest on a row before its detail is loaded.
 DETAIL_DELAY = 0.08
 
@@ -81,6 +84,8 @@ class MainScreen(Screen[None]):
         self.selected_status = ""
         self.note = None
         self._detail_timer: Timer | None = None
+        # Papers triaged at once: the rest wait their turn, so the note is written in order and the UI keeps its share of the CPU.
+        self._slots = threading.BoundedSemaphore(TRIAGE_SLOTS)
 
     # -- layout ---------------------------------------------------------------
 
@@ -295,9 +300,10 @@ class MainScreen(Screen[None]):
 
     def _triage(self, identifier: str) -> None:
         task = f"triage:{identifier}"
-        self.post_message(TaskStarted(task, f"@{identifier} · resolving, extracting, judging…"))
+        self.post_message(TaskStarted(task, f"@{identifier} · waiting for a free slot…"))
         try:
-            with self._guard(f"Add {identifier}"):
+            with self._slots, self._guard(f"Add {identifier}"):
+                self.post_message(TaskStarted(task, f"@{identifier} · resolving, extracting, judging…"))
                 if self.note_path is not None:
                     outcome = self.core.triage_into_note(identifier, self.note_path)
                     verdict, key = outcome.verdict, outcome.key
