@@ -72,7 +72,8 @@ def compare(
     items: int | None = None,
 ) -> Comparison:
     """Time ``raw`` then ``ours`` over the same inputs (raw first warms the OS file cache for both)."""
-    raw(inputs[0]) if inputs else None
+    if inputs:
+        raw(inputs[0])
     r = best_time(raw, inputs, repeat=repeat, items=items)
     o = best_time(ours, inputs, repeat=repeat, items=items)
     return Comparison(name, o, r)

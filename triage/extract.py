@@ -49,7 +49,7 @@ from triage.models import Chunk, Figure, Region, Sections
 __all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "snapshot"]
 
 # Bump whenever the heuristics change: it is part of the cache key.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 # Text only (no images): "dict" with images is 4x slower and we never need them.
 _TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP
