@@ -95,6 +95,7 @@ MAX_READER_PAPERS = 200  # newest reader decisions that make up the profile
 MAX_CRITIC_FAILURES = 3  # consecutive critic errors after which the endpoint is taken as down
 ALSO_LISTED = 30  # papers shown below the cut
 API_MAX_RESULTS = 2000
+MAX_FEED_BYTES = 50 * 1024 * 1024  # a busy night of cs.LG is a few MB
 _ANNOUNCE_RANK = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
 SMTP_PASSWORD_ENV = "TRIAGE_SMTP_PASSWORD"
 
@@ -201,7 +202,8 @@ class DigestReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
-    failed_service: bool = False
+    failed_service: bool = False  # the critic or the mail server failed
+    source_exit: int = 0  # the worst exit code of a source that failed while others were read
     prefilter_s: float = 0.0
 
     @property
@@ -211,8 +213,8 @@ class DigestReport:
 
     @property
     def exit_code(self) -> int:
-        """0, or 3 when a source, the critic or the mail server failed."""
-        return 3 if self.failed_service else 0
+        """0; 3 when the critic or the mail server failed; else a failed source's code (1 input, 3 network)."""
+        return max(3 if self.failed_service else 0, self.source_exit)
 
     def to_dict(self) -> dict:
         """JSON-ready summary for ``--json``."""
@@ -287,7 +289,8 @@ def _api_listing(core: Triage, categories: list[str], query: str | None, since: 
     except ImportError as exc:  # pragma: no cover - the arXiv client ships with triage
         raise ConfigError("the arXiv API client is not available", hint="use --feed or the category feeds") from exc
     search_query = build_api_query(categories, query, since, until)
-    results = ArxivClient(core.settings.arxiv).search(search_query, max_results)
+    with ArxivClient(core.settings.arxiv) as client:
+        results = client.search(search_query, max_results)
     listing = Listing(source=f"arXiv API: {search_query}", kind="api")
     for paper in results:
         try:
@@ -298,7 +301,7 @@ def _api_listing(core: Triage, categories: list[str], query: str | None, since: 
 
 
 def _read_sources(core: Triage, options: DigestOptions, categories: list[str],
-                  report: DigestReport) -> tuple[list[Listing], int]:
+                  report: DigestReport) -> list[Listing]:
     """Every listing the options name; failures are reported, not raised, unless nothing could be read."""
     arxiv = core.settings.arxiv
     locations: list[str] = list(options.feeds)
@@ -306,18 +309,27 @@ def _read_sources(core: Triage, options: DigestOptions, categories: list[str],
         locations = [arxiv.listing_url.format(category=c) for c in categories]
     listings: list[Listing] = []
     failures: list[TriageError] = []
-    for location in locations:
-        try:
-            listing = load_listing(location, timeout_s=arxiv.timeout_s)
-        except SourceError as exc:
-            failures.append(exc)
-            report.errors.append(str(exc))
-            log.error("source failed: %s", exc)
-            continue
-        listings.append(listing)
-        report.sources.append(f"{listing.category or location} ({len(listing.entries)} entries)")
-        report.warnings.extend(f"{location}: {w}" for w in listing.warnings)
-        log.info("read %s: %d entries", location, len(listing.entries))
+    client = None
+    if any(loc.startswith(("http://", "https://")) for loc in locations):
+        from triage.sources.arxiv import ArxivClient
+
+        client = ArxivClient(arxiv)  # one polite client: the shared rate limit, retries, a size cap
+    try:
+        for location in locations:
+            try:
+                listing = load_listing(location, fetch=_fetcher(client))
+            except SourceError as exc:
+                failures.append(exc)
+                report.errors.append(str(exc))
+                log.error("source failed: %s", exc)
+                continue
+            listings.append(listing)
+            report.sources.append(f"{listing.category or location} ({len(listing.entries)} entries)")
+            report.warnings.extend(f"{location}: {w}" for w in listing.warnings)
+            log.info("read %s: %d entries", location, len(listing.entries))
+    finally:
+        if client is not None:
+            client.close()
     if options.query or options.since:
         until = options.night or datetime.now(UTC).date()
         since = options.since or until - timedelta(days=1)
@@ -332,10 +344,16 @@ def _read_sources(core: Triage, options: DigestOptions, categories: list[str],
             report.sources.append(f"{listing.source} ({len(listing.entries)} entries)")
     if failures:
         if not listings:
-            # Nothing to digest: the first failure is the run's error (exit 1 for a bad file, 3 for the network).
-            raise failures[0]
-        report.failed_service = True
-    return listings, len(locations)
+            # Nothing to digest: the worst failure is the run's error (1 for a bad file or URL, 3 for the network).
+            raise max(failures, key=lambda f: f.exit_code)
+        report.source_exit = max(f.exit_code for f in failures)
+    return listings
+
+
+def _fetcher(client) -> Callable[[str], bytes] | None:
+    if client is None:
+        return None
+    return lambda url: client.get(url, max_bytes=MAX_FEED_BYTES, what="arXiv listing")
 
 
 def _merge(listings: list[Listing]) -> list[ListingEntry]:
@@ -732,7 +750,7 @@ def send_email(core: Triage, subject: str, text: str, html_body: str) -> None:
     msg.add_alternative(html_body, subtype="html")
     try:
         smtp_cls = smtplib.SMTP_SSL if s.smtp_port == 465 else smtplib.SMTP
-        with smtp_cls(s.smtp_host, s.smtp_port, timeout=30) as smtp:
+        with smtp_cls(s.smtp_host or "", s.smtp_port, timeout=30) as smtp:
             smtp.ehlo()
             if s.smtp_starttls and smtp_cls is smtplib.SMTP:
                 smtp.starttls(context=ssl.create_default_context())
@@ -808,7 +826,7 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
     state = core.state
     run_id = 0
     try:
-        listings, _ = _read_sources(core, options, categories, report)
+        listings = _read_sources(core, options, categories, report)
         report.night = _night(listings, options)
         night = report.night.isoformat()
         if not options.dry_run:
@@ -923,7 +941,7 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
                 else:
                     report.emailed, emailed_hash = True, content_hash
                     log.info("e-mailed to %s", settings.digest.mail_to)
-        state.digest_run_finish(run_id, "ok" if not report.failed_service else "partial",
+        state.digest_run_finish(run_id, "ok" if not report.exit_code else "partial",
                                 stats=json.dumps(_stats(report)), digest_path=str(report.path),
                                 emailed_hash=emailed_hash, error="; ".join(report.errors) or None)
         log.info("digest finished: %s", json.dumps(_stats(report)))

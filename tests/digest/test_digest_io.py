@@ -8,6 +8,7 @@ import functools
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -128,13 +129,19 @@ def test_starttls_refused_by_the_server_fails_the_mail_not_the_digest(smtp_serve
 
 @pytest.fixture(scope="module")
 def feed_server() -> Iterator[str]:
-    """tests/digest/data served over HTTP on loopback."""
+    """tests/digest/data served over HTTP on loopback; ``/down/…`` answers 503."""
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
+    class Feeds(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+            if self.path.startswith("/down/"):
+                self.send_error(503, "maintenance")
+                return
+            super().do_GET()
+
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(DATA)))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Feeds, directory=str(DATA)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -144,7 +151,14 @@ def feed_server() -> Iterator[str]:
         server.server_close()
 
 
-def test_cli_feed_url_json_and_rerun(feed_server: str, triage_home: Path) -> None:
+@pytest.fixture
+def quick_arxiv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No 3 s politeness delay and one retry: the server is ours and on loopback."""
+    monkeypatch.setenv("TRIAGE_ARXIV__DELAY_S", "0")
+    monkeypatch.setenv("TRIAGE_ARXIV__MAX_RETRIES", "1")
+
+
+def test_cli_feed_url_json_and_rerun(feed_server: str, triage_home: Path, quick_arxiv) -> None:
     runner = CliRunner()
     args = ["digest", "--feed", f"{feed_server}/night1.atom.xml", "--top", "2", "--json"]
     first = runner.invoke(app, args)
@@ -162,16 +176,44 @@ def test_cli_feed_url_json_and_rerun(feed_server: str, triage_home: Path) -> Non
     assert human.exit_code == 0 and "(cached)" in human.stdout and "2026-03-03: 6 new of 6 listed" in human.stderr
 
 
-def test_cli_unreachable_feed_exits_3(feed_server: str, triage_home: Path) -> None:
+def test_cli_feed_failures_and_exit_codes(feed_server: str, triage_home: Path, quick_arxiv) -> None:
     runner = CliRunner()
-    only_missing = runner.invoke(app, ["digest", "--feed", f"{feed_server}/missing.xml"])
-    assert only_missing.exit_code == 3 and "HTTP 404" in only_missing.stderr
-    # One feed down, one up: the digest is written from what was read, and the run still says 3.
-    partial = runner.invoke(app, ["digest", "--feed", f"{feed_server}/missing.xml", "--feed", NIGHT1, "--top", "1"])
-    assert partial.exit_code == 3
+    missing = runner.invoke(app, ["digest", "--feed", f"{feed_server}/missing.xml"])
+    assert missing.exit_code == 1 and "HTTP 404" in missing.stderr  # a wrong URL is the reader's input
+    down = runner.invoke(app, ["digest", "--feed", f"{feed_server}/down/cs.LG"])
+    assert down.exit_code == 3 and "HTTP 503" in down.stderr and "after 2 tries" in down.stderr
+    # One feed down, one read: the digest is written from what was read, and the run still says 3.
+    partial = runner.invoke(app, ["digest", "--feed", f"{feed_server}/down/cs.CL", "--feed", NIGHT1, "--top", "1"])
+    assert partial.exit_code == 3, partial.output
     assert (triage_home / "digests" / "2026-03-03.md").is_file()
     missing_file = runner.invoke(app, ["digest", "--feed", str(DATA / "nope.xml")])
     assert missing_file.exit_code == 1 and "cannot read feed" in missing_file.stderr
+
+
+def test_cli_category_feeds_from_the_listing_url(tmp_path: Path, monkeypatch, quick_arxiv) -> None:
+    (tmp_path / "atom").mkdir()
+    shutil.copy(DATA / "night1.atom.xml", tmp_path / "atom" / "cs.LG")
+    shutil.copy(DATA / "night1.rss.xml", tmp_path / "atom" / "cs.CL")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("TRIAGE_ARXIV__LISTING_URL", f"http://127.0.0.1:{server.server_address[1]}/atom/{{category}}")
+    try:
+        # Both spellings of the issue: '--categories cs.LG cs.CL' and 'cs.LG,cs.CL'.
+        result = CliRunner().invoke(app, ["digest", "--categories", "cs.LG", "cs.CL", "--top", "1", "--json"])
+        again = CliRunner().invoke(app, ["digest", "--categories", "cs.LG,cs.CL", "--top", "1", "--json"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["sources"] == ["cs.LG (6 entries)", "cs.CL (2 entries)"]
+    assert data["listed"] == 7  # 2603.00101 is in both feeds: one paper
+    assert json.loads(again.stdout)["critic_calls"] == 0
 
 
 def test_cli_usage_errors_and_schedule() -> None:

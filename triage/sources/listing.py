@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -326,8 +327,8 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
         channel = root.find("channel")
         if channel is None:
             raise SourceError(f"{source or 'feed'}: an RSS document without a channel")
-        link = _text(channel.find("link"))
-        listing.category = link.rstrip("/").rsplit("/", 1)[-1] if link else ""
+        channel_link = _text(channel.find("link"))
+        listing.category = channel_link.rstrip("/").rsplit("/", 1)[-1] if channel_link else ""
         listing.updated = _parse_datetime(_text(channel.find("lastBuildDate")) or _text(channel.find("pubDate")))
         for n, item in enumerate(channel.findall("item"), start=1):
             try:
@@ -349,31 +350,34 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
     return listing
 
 
-def load_listing(location: str | Path, *, timeout_s: float = 30.0, client=None) -> Listing:
+def load_listing(location: str | Path, *, fetch: Callable[[str], bytes] | None = None,
+                 timeout_s: float = 30.0) -> Listing:
     """Read a feed from a file or an http(s) URL; SourceError (external for network failures) otherwise.
 
-    ``client`` is an ``httpx.Client`` to use instead of a fresh one (tests point it anywhere).
+    ``fetch`` gets a URL's bytes (the digest passes the arXiv client's, for its
+    shared rate limit and retries); without it a plain ``httpx`` GET is made.
     """
     text = str(location)
     if text.startswith(("http://", "https://")):
-        import httpx
-
-        owned = client is None
-        http = client or httpx.Client(timeout=timeout_s, follow_redirects=True,
-                                      headers={"User-Agent": "triage (paper triage; nightly digest)"})
-        try:
-            response = http.get(text)
-        except httpx.HTTPError as exc:
-            raise SourceError(f"cannot fetch feed {text}: {exc.__class__.__name__}", external=True) from None
-        finally:
-            if owned:
-                http.close()
-        if response.status_code != 200:
-            raise SourceError(f"feed {text} answered HTTP {response.status_code}", external=True)
-        return parse_listing(response.content, source=text)
+        data = fetch(text) if fetch is not None else _http_get(text, timeout_s)
+        return parse_listing(data, source=text)
     path = Path(text).expanduser()
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read feed {path}: {exc.strerror or exc}") from None
     return parse_listing(data, source=str(path))
+
+
+def _http_get(url: str, timeout_s: float) -> bytes:
+    import httpx
+
+    try:
+        with httpx.Client(timeout=timeout_s, follow_redirects=True,
+                          headers={"User-Agent": "triage (paper triage; nightly digest)"}) as http:
+            response = http.get(url)
+    except httpx.HTTPError as exc:
+        raise SourceError(f"cannot fetch feed {url}: {exc.__class__.__name__}", external=True) from None
+    if response.status_code != 200:
+        raise SourceError(f"feed {url} answered HTTP {response.status_code}", external=response.status_code >= 500)
+    return response.content
