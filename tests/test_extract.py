@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pymupdf
 import pytest
@@ -564,3 +565,30 @@ def test_snapshot_without_regions(tmp_path: Path) -> None:
     pdf = simple_paper(tmp_path / "p.pdf")
     assert snapshot(pdf, [], tmp_path / "none.png") is None
     assert not (tmp_path / "none.png").exists()
+
+
+# -- the project's own sample papers ------------------------------------------------
+
+
+def _make_samples_module() -> ModuleType:
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "data" / "make_samples.py"
+    if not script.is_file():
+        pytest.skip("data/make_samples.py is not there")
+    spec = importlib.util.spec_from_file_location("make_samples_for_extract", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_project_sample_papers(tmp_path: Path) -> None:
+    """Every sample the demo uses (IEEE inline abstract, TOC, no-label abstract, Discussion) comes back exactly."""
+    ms = _make_samples_module()
+    by_key = {p.key: p for p in ms.PAPERS}
+    for path in ms.make_samples(tmp_path):
+        paper, s = by_key[path.stem], extract(path)
+        assert s.abstract == normalize_text(paper.abstract), path.name
+        assert s.conclusion == normalize_text(paper.conclusion_text), path.name
+        assert s.conclusion_heading == paper.conclusion_heading, path.name

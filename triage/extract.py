@@ -380,6 +380,7 @@ _NUMBERING = r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H](?:\.\d{1,2}){0
 _HEADING_RE = re.compile(rf"^\s*(?:{_NUMBERING})?(?P<title>[A-Z][^\n]{{0,90}})$")
 # Small capitals often come out letter-split: "C ONCLUSION", "R EFERENCES".
 _SPACED_CAPS_RE = re.compile(r"\b([A-Z]) (?=[A-Z]{2,}\b)")
+_TOC_LINE_RE = re.compile(r"(?:\.\s*){4,}\s*\d+\s*$")  # "5 Conclusions . . . . . 9"
 _TOC_RE = re.compile(r"(?:\.\s*){4,}|\s\.\s\.|\s\d{1,3}\s*$")
 _CAPTION_RE = re.compile(
     r"^\s*(?:Figure|Fig\.|Table|Tab\.|Algorithm)\s*(?:[A-Z]?\d+|[IVX]+)(?:\s*[.:|—–]|\s*$)", re.I
@@ -478,7 +479,7 @@ def _toc_pages(lines: list[Line]) -> set[int]:
     counts: Counter[int] = Counter()
     for ln in lines:
         t = ln.text.strip()
-        if len(t) < 90 and re.search(r"(?:\.\s*){4,}\s*\d+\s*$", t):
+        if len(t) < 90 and _TOC_LINE_RE.search(t):
             counts[ln.page] += 1
     return {p for p, c in counts.items() if c >= 5}
 
@@ -588,6 +589,7 @@ def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
 _ABSTRACT_LABEL_RE = re.compile(r"^\s*a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\s*(?P<sep>[—–:.\-]|\s|$)\s*(?P<rest>.*)$", re.I)
 _ABSTRACT_STOP_RE = re.compile(
     r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key\s+words|acm\s+reference|"
+    r"(?:table\s+of\s+)?contents\s*$|"
     r"(?:\d\.?|I\.?)?\s*introduction\b|(?:1|I)\.?\s+[A-Z])",
     re.I,
 )
@@ -630,8 +632,10 @@ def _abstract_body(d: _Doc, label: int, rest: str, headings: dict[int, Heading])
             if len(ln.text.strip()) > 3:
                 break  # a footnote: the abstract is over
             continue
-        if out and abs(ln.size - reference) > 1.2:
+        if out and (abs(ln.size - reference) > 1.2 or _TOC_LINE_RE.search(ln.text)):
             break
+        if out and ln.block_start and ln.bold and not out[0].bold and len(ln.text) < 60:
+            break  # a bold line after a plain abstract: the next heading ("Contents"), whatever its size
         out.append(ln)
     return out
 
