@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from triage.config import LLMSettings
 from triage.critic.base import aggregate
@@ -220,7 +220,7 @@ class LLMCritic:
             model=settings.model,
             base_url=base_url,
             # Local servers (Ollama, vLLM) accept any key; the client insists on one.
-            api_key=api_key or "not-needed",
+            api_key=SecretStr(api_key or "not-needed"),
             timeout=settings.timeout_s,
             max_retries=0,  # we retry ourselves, so Retry-After is honoured and counted
             temperature=settings.temperature,
@@ -384,7 +384,7 @@ class LLMCritic:
     def _call(
         self,
         stage: str,
-        model: type[BaseModel],
+        model: type[JudgeAnswer] | type[RevisionAnswer],
         system: str,
         user: str,
         constitution: Constitution,
