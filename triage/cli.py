@@ -643,7 +643,7 @@ def digest(
                 typer.echo(f"@{c.key}: {shown}  [{c.score:.3f}] {c.entry.title}")
             for message in report.errors:
                 err(f"error: {message}")
-            where = str(report.path) if report.path else "nothing written (dry run)"
+            where = str(report.path) if report.path else ("nothing written (dry run)" if dry_run else "nothing new: no digest written")
             mail = " · e-mailed" if report.emailed else (f" · e-mail {report.email_note}" if report.email_note else "")
             err(f"{report.night}: {report.candidates} new of {report.listed} listed, {len(report.top)} to the critic "
                 f"({report.critic_calls} calls, ${report.cost_usd:.4f}){' · budget reached' if report.budget_reached else ''}"

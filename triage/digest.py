@@ -919,13 +919,21 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
             report.critic = chosen.name
             _judge_top(core, report.top, chosen, options, report, progress)
 
+        emailed_hash = None
+        if not candidates and not report.noted:
+            # A weekend or holiday listing, or a night already covered: no empty file, no empty e-mail.
+            report.email_note = "nothing new tonight" if options.email else ""
+            log.info("nothing new for %s: no digest written", night)
+            state.digest_run_finish(run_id, "ok" if not report.exit_code else "partial",
+                                    stats=json.dumps(_stats(report)), error="; ".join(report.errors) or None)
+            return report
+
         text = render_markdown(report)
         out_dir = options.out_dir or settings.digests_dir
         report.path = out_dir / f"{night}.md"
         _write_atomic(report.path, text)
         log.info("wrote %s (%d top, %d below)", report.path, len(report.top), len(report.rest))
 
-        emailed_hash = None
         if options.email:
             content_hash = hashlib.sha256(text.encode()).hexdigest()
             if state.digest_emailed(night, content_hash):

@@ -241,3 +241,20 @@ def test_llm_critic_judges_the_top_and_stops_before_the_cap(openai_server) -> No
         assert openai_server.calls == calls and again.critic_calls == 0
     finally:
         core.close()
+
+
+def test_empty_night_writes_no_file_and_sends_nothing(core: Triage, counting, tmp_path: Path) -> None:
+    feed = tmp_path / "saturday.xml"
+    feed.write_text('<feed xmlns="http://www.w3.org/2005/Atom"><id>http://rss.arxiv.org/atom/cs.LG</id>'
+                    "<updated>2026-03-07T05:00:00+00:00</updated></feed>", encoding="utf-8")
+    report = run_digest(core, DigestOptions(feeds=[str(feed)]), critic=counting())
+    assert report.exit_code == 0 and report.path is None and report.candidates == 0
+    assert not core.settings.digests_dir.joinpath("2026-03-07.md").exists()
+    assert core.state.digest_runs()[0]["status"] == "ok"
+    # A night whose papers were all seen before is empty too.
+    run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=1), critic=counting())
+    relisted = tmp_path / "relisted.xml"
+    relisted.write_text(Path(NIGHT1).read_text(encoding="utf-8").replace("2026-03-03T05:00:12", "2026-03-05T05:00:12"),
+                        encoding="utf-8")
+    later = run_digest(core, DigestOptions(feeds=[str(relisted)], top_n=1), critic=counting())
+    assert later.night == date(2026, 3, 5) and later.old == 6 and later.path is None
