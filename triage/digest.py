@@ -14,7 +14,8 @@ subtracting; the papers the reader promoted to read (positives) and dropped
 (negatives).  Its scores are stored with the seen rows, so a rerun of the same
 night ranks identically without embedding anything again.  The *critic* then
 judges only the top N, by abstract (``Sections(abstract=…)`` whose hash is the
-id, version and abstract), through ``Triage.judge`` and its verdict cache.  The
+id, version and abstract): cached verdicts first, the rest through
+``triage.critic.batch`` (concurrent for the LLM critic, within ``Budget``).  The
 budget cap stops the critic, never the digest: papers left unjudged are listed
 with their prefilter score.
 
@@ -29,10 +30,12 @@ overlapping (the second exits with ``EXIT_LOCKED`` = 75, or waits with
 files are written atomically, and each run logs to ``<home>/logs/digest.log``
 and is recorded in ``digest_runs``.
 
-Exit codes (``DigestReport.exit_code``): 0 the digest was written (also when
-the night was empty or the budget ran out); 1 bad input (an unreadable feed
-file, bad settings); 3 a source, the critic or the mail server failed — the
-digest is still written from whatever was read; 75 another digest is running.
+Exit codes (``DigestReport.exit_code``): 0 done (also when the night was
+empty — then no file is written — or the budget ran out); 1 bad input (an
+unreadable feed file, a feed URL answering 4xx, e-mail asked for without SMTP
+settings); 3 a feed could not be fetched, or the critic or the mail server
+failed; 75 another digest is running.  When some sources fail and others are
+read, the digest is written from what was read and the code says what failed.
 """
 
 from __future__ import annotations

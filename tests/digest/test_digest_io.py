@@ -8,6 +8,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,24 @@ def test_email_is_sent_once_per_night(smtp_server, counting) -> None:
     assert not again.emailed and again.email_note == "already sent for this night"
     assert len(inbox.messages) == 1
     core.close()
+
+
+def test_cli_recorded_feed_with_email_then_rerun(smtp_server, recorded_feed: Path, triage_home: Path, monkeypatch) -> None:
+    """The issue's 'done when': the recorded feed gives a digest and an e-mail; a rerun duplicates nothing."""
+    inbox, port, _ = smtp_server
+    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_STARTTLS": "false",
+                        "MAIL_TO": "reader@example.org"}.items():
+        monkeypatch.setenv(f"TRIAGE_DIGEST__{name}", value)
+    runner = CliRunner()
+    first = runner.invoke(app, ["digest", "--feed", str(recorded_feed), "--top", "3", "--email"])
+    assert first.exit_code == 0, first.output
+    digest = triage_home / "digests" / "2025-08-20.md"
+    text = digest.read_text(encoding="utf-8")
+    assert len(inbox.messages) == 1 and inbox.messages[0]["Subject"].startswith("triage digest 2025-08-20")
+    second = runner.invoke(app, ["digest", "--feed", str(recorded_feed), "--top", "3", "--email"])
+    assert second.exit_code == 0 and "already sent" in second.stderr
+    assert len(inbox.messages) == 1 and digest.read_text(encoding="utf-8") == text
+    assert len(re.findall(r"^- \[skim\(@", text, re.M)) == 3
 
 
 def test_email_login_uses_the_password_from_the_environment(smtp_server, counting, monkeypatch) -> None:
