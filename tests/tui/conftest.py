@@ -96,15 +96,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every coroutine test under tests/tui runs with anyio."""
-    import inspect
-
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
-            item.add_marker(pytest.mark.anyio)
-
-
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Timestamps advance one minute per call from a fixed instant, so snapshots are stable."""

@@ -19,6 +19,8 @@ from tui.widgets.paper_detail import PaperDetail
 from tui.widgets.progress_tray import ProgressTray
 from tui.widgets.reading_log import ReadingLog
 
+pytestmark = pytest.mark.anyio
+
 HADDAD = "haddadFederatedLoRAMerging2024"
 OKAFOR = "okaforRoutingAdaptersFrozen2024"
 MOREAU = "moreauBenchmarkingTabularCrop2022"
@@ -179,7 +181,7 @@ async def test_add_prefills_the_selected_queued_paper(seeded_core: Triage, note:
         await select(pilot, "brennanSparseMixturesModular2023")
         await pilot.press("a")
         await pilot.pause()
-        assert app.screen.query_one("#add-input").value == "brennanSparseMixturesModular2023"
+        assert app.screen.query_one("#add-input").value == "@brennanSparseMixturesModular2023"
 
 
 async def test_open_pdf_hands_the_file_to_the_viewer(seeded_core: Triage, tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.tui.helpers import log_keys, main_screen, notes_of, select, settle
 from triage.models import Decision, Status
 from triage.service import Triage
@@ -16,6 +18,8 @@ from tui.screens.search import SearchScreen
 from tui.widgets.paper_detail import PaperDetail
 from tui.widgets.progress_tray import ProgressTray
 from tui.widgets.reading_log import ReadingLog
+
+pytestmark = pytest.mark.anyio
 
 OKAFOR = "okaforRoutingAdaptersFrozen2024"
 MOREAU = "moreauBenchmarkingTabularCrop2022"

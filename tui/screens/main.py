@@ -279,7 +279,8 @@ class MainScreen(Screen[None]):
 
     def action_add(self) -> None:
         """Ask for a @citekey, arXiv id, DOI or URL and triage it (into the note when one is open)."""
-        prefill = self.selected if self.selected and self.selected_status == "queued" else ""
+        row = self.query_one(ReadingLog).rows_by_key.get(self.selected or "")
+        prefill = f"@{row.key}" if row is not None and not row.in_state else ""
         into = self.note_path.name if self.note_path else ""
         self.app.push_screen(AddPaperScreen(prefill, into=into), self._add_chosen)
 
@@ -478,13 +479,13 @@ class MainScreen(Screen[None]):
 
     def action_edit_constitution(self) -> None:
         """Open the constitution in $EDITOR; the next verdicts use the edited principles."""
-        path = self.core.settings.constitution
-        if path is None:
-            path = self.app.own_constitution()  # type: ignore[attr-defined]
         editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
         if shutil.which(editor[0]) is None:
             self.say(f"editor {editor[0]!r} not found; set $EDITOR", title="Constitution", severity="error")
             return
+        path = self.core.settings.constitution
+        if path is None:
+            path = self.app.own_constitution()  # type: ignore[attr-defined]
         try:
             code = self.app.run_external([*editor, str(path)])  # type: ignore[attr-defined]
         except (SuspendNotSupported, OSError) as exc:

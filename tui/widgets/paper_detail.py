@@ -90,7 +90,8 @@ class PaperDetail(VerticalScroll):
             widget.display = content is not None
             widget.update(content if content is not None else "")
         self.border_title = f"@{view.key}" if view else "Paper"
-        self.scroll_home(animate=False)
+        # Once the new heights are laid out, start from the top of the new paper.
+        self.call_after_refresh(self.scroll_home, animate=False)
 
     def plain(self, width: int = 100) -> str:
         """What the pane shows, as plain text (for tests and copying)."""
@@ -141,8 +142,6 @@ class PaperDetail(VerticalScroll):
                 meta.append(f" · arXiv:{paper.arxiv_id}", style="dim")
             lines.append(meta)
         status = Text.assemble(badge(view.status), " ", Text(f"@{view.key}", style="dim"))
-        if view.note_status and view.note_status != view.status:
-            status.append(f"  (note says {view.note_status})", style="dim")
         lines.append(status)
         if view.problem:
             lines.append(Text(view.problem, style="italic #e5c07b"))
