@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.screen import Screen
 
@@ -51,7 +52,7 @@ class TriageApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "triage"
     COMMANDS = App.COMMANDS | {PaperCommands}
-    BINDINGS = [("q", "quit", "Quit")]
+    BINDINGS = [Binding("q", "quit", "Quit", show=False)]
 
     def __init__(self, core: Triage, note: Path | None = None) -> None:
         super().__init__()

@@ -30,7 +30,7 @@ from textual.widgets import Footer, Header, Tab, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from triage.errors import ConfigError, TriageError
-from triage.models import Status
+from triage.models import Status, Transition
 from tui import views
 from tui.messages import DetailLoaded, Failed, LogLoaded, PaperChanged, TaskFinished, TaskProgress, TaskStarted
 from tui.screens.add_paper import AddPaperScreen
@@ -41,6 +41,7 @@ from tui.widgets.progress_tray import ProgressTray
 from tui.widgets.reading_log import ReadingLog
 
 if TYPE_CHECKING:
+    from triage.notes import Note
     from triage.service import Triage
 
 __all__ = ["MainScreen", "FILTERS"]
@@ -58,19 +59,19 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("a", "add", "Add"),
-        Binding("p", "promote", "Promote"),
-        Binding("k", "keep", "Keep skim"),
+        Binding("p", "promote", "Read"),
+        Binding("k", "keep", "Keep"),
         Binding("d", "drop", "Drop"),
         Binding("u", "undo", "Undo"),
-        Binding("o", "open_pdf", "Open PDF"),
-        Binding("slash", "search", "Search", key_display="/"),
+        Binding("o", "open_pdf", "PDF"),
+        Binding("slash", "search", "Find", key_display="/"),
         Binding("s", "similar", "Similar"),
-        Binding("R", "rescore", "Re-score LLM", key_display="R"),
-        Binding("e", "edit_constitution", "Constitution"),
+        Binding("R", "rescore", "Re-score", key_display="R"),
+        Binding("e", "edit_constitution", "Principles"),
         Binding("f", "cycle_filter", "Filter"),
         Binding("n", "toggle_note", "Note"),
-        Binding("L", "toggle_scope", "Library", key_display="L"),
-        Binding("T", "run_note", "Triage note", key_display="T"),
+        Binding("L", "toggle_scope", "Library", key_display="L", show=False),
+        Binding("T", "run_note", "Run note", key_display="T"),
         Binding("r", "refresh", "Refresh", show=False),
     ]
 
@@ -82,7 +83,7 @@ class MainScreen(Screen[None]):
         self.status_filter: str | None = None
         self.selected: str | None = None
         self.selected_status = ""
-        self.note = None
+        self.note: Note | None = None
         self._detail_timer: Timer | None = None
         # Papers triaged at once: the rest wait their turn, so the note is written in order and the UI keeps its share of the CPU.
         self._slots = threading.BoundedSemaphore(TRIAGE_SLOTS)
@@ -100,7 +101,7 @@ class MainScreen(Screen[None]):
             with TabPane("Note", id="view-note"):
                 yield NotePanel(id="note-panel")
         yield ProgressTray(id="tray")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._retitle()
@@ -328,11 +329,11 @@ class MainScreen(Screen[None]):
     def run_note(self) -> None:
         """``Triage.run_note`` with its progress shown in the tray."""
         assert self.note_path is not None
-        task = "run-note"
-        self.post_message(TaskStarted(task, f"{self.note_path.name} · reading…"))
+        task, name = "run-note", self.note_path.name
+        self.post_message(TaskStarted(task, f"{name} · reading…"))
 
         def progress(message: str, done: int, total: int) -> None:
-            self.post_message(TaskProgress(task, f"{self.note_path.name} · {message} ({done}/{total})", done, total))
+            self.post_message(TaskProgress(task, f"{name} · {message} ({done}/{total})", done, total))
 
         try:
             with self._guard("Triage note"):
@@ -376,7 +377,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, key: str, what: str) -> None:
         """Apply a decision through the service; decisions are not exclusive, so none is lost."""
-        actions: dict[str, Callable[[], object]] = {
+        actions: dict[str, Callable[[], Transition]] = {
             "promote": lambda: self.core.promote(key, note=self.note_path),
             "keep": lambda: self.core.set_status(key, Status.SKIM, reason="kept at skim", note=self.note_path),
             "drop": lambda: self.core.drop(key, note=self.note_path),
