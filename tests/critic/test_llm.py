@@ -225,3 +225,27 @@ def test_judge_prompt_of_a_typical_sample_paper_stays_under_3000_tokens(critic, 
     for key, (paper, sections) in sample_sections.items():
         system, user = critic.judge_messages(paper, sections, constitution)
         assert len(encoding.encode(system)) + len(encoding.encode(user)) < 3000, key
+
+
+def test_retry_after_forms():
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from triage.critic.llm import _retry_after
+
+    class R:
+        def __init__(self, headers):
+            self.headers = headers
+
+    assert _retry_after(R({"retry-after": "2"})) == 2.0
+    assert _retry_after(R({"retry-after-ms": "1500", "retry-after": "9"})) == 1.5
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 < _retry_after(R({"retry-after": later})) <= 30
+    assert _retry_after(R({"retry-after": "soon"})) is None and _retry_after(R({})) is None
+
+
+def test_a_retry_after_too_long_fails_at_once(llm_settings, openai_server, constitution):
+    critic = LLMCritic(llm_settings, sleep=lambda s: pytest.fail("must not wait"))
+    openai_server.push(("429", 3600))
+    with pytest.raises(CriticError, match="asks to wait 3600s"):
+        critic.judge(*make_paper(), constitution)

@@ -453,7 +453,8 @@ class LLMCritic:
                     raise CriticError(f"{stage}: endpoint asks to wait {delay:g}s", hint="try again later") from exc
                 delay = delay if delay is not None else self._backoff(attempt)
             except openai.APIStatusError as exc:
-                if exc.status_code < 500:
+                # Like the openai client's own policy: 408 and 409 are worth another try, other 4xx are not.
+                if exc.status_code < 500 and exc.status_code not in (408, 409):
                     record["error"] = f"HTTP {exc.status_code}"
                     raise CriticError(
                         f"{stage}: endpoint answered HTTP {exc.status_code}: {_short(exc.message)}",
