@@ -82,6 +82,10 @@ def test_budget_unit():
     with pytest.raises(BudgetExceeded, match="used up"):  # closed: the rest are not judged
         budget.reserve(0.01, "c")
     assert Budget().reserve(1e9) == 1e9  # no cap
+    closed = Budget()
+    closed.close()
+    with pytest.raises(BudgetExceeded):
+        closed.reserve(0.0, "d")
 
 
 def timed_batch(llm_settings, openai_server, constitution, concurrency: int, bound: float) -> float:

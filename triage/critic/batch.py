@@ -63,6 +63,13 @@ class Budget:
             self.reserved += estimate
             return estimate
 
+    def close(self) -> None:
+        """Refuse every paper not started yet (an endpoint taken as down, say), cap or no cap."""
+        with self._lock:
+            if self.max_cost_usd is None:
+                self.max_cost_usd = self.spent + self.reserved
+            self.exhausted = True
+
     def settle(self, reservation: float, actual: float) -> None:
         """Replace a reservation with what the paper actually cost."""
         with self._lock:
