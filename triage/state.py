@@ -93,6 +93,32 @@ def m001_initial(db: sqlite3.Connection) -> None:
 
 
 @migration
+def m010_jobs(db: sqlite3.Connection) -> None:
+    """Background jobs of the HTTP API (triage/jobs.py owns the rows); at most one active job per target."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL,
+            result TEXT,
+            error TEXT,
+            pid INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT
+        );
+        CREATE UNIQUE INDEX jobs_active_target ON jobs(target) WHERE status IN ('queued', 'running');
+        CREATE INDEX jobs_status ON jobs(status, created_at)
+        """
+    )
+
+
+@migration
 def m020_digest(db: sqlite3.Connection) -> None:
     """The nightly digest: every arXiv (id, version) seen, on which night, and every run."""
     _run_script(
@@ -128,32 +154,6 @@ def m020_digest(db: sqlite3.Connection) -> None:
             error TEXT
         );
         CREATE INDEX digest_runs_night ON digest_runs(night, id);
-        """
-    )
-
-
-@migration
-def m010_jobs(db: sqlite3.Connection) -> None:
-    """Background jobs of the HTTP API (triage/jobs.py owns the rows); at most one active job per target."""
-    _run_script(
-        db,
-        """
-        CREATE TABLE jobs (
-            id TEXT PRIMARY KEY,
-            kind TEXT NOT NULL,
-            target TEXT NOT NULL,
-            params TEXT NOT NULL DEFAULT '{}',
-            status TEXT NOT NULL,
-            result TEXT,
-            error TEXT,
-            pid INTEGER,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            created_at TEXT NOT NULL,
-            started_at TEXT,
-            finished_at TEXT
-        );
-        CREATE UNIQUE INDEX jobs_active_target ON jobs(target) WHERE status IN ('queued', 'running');
-        CREATE INDEX jobs_status ON jobs(status, created_at)
         """
     )
 
