@@ -544,7 +544,8 @@ def _judge_top(core: Triage, top: list[Candidate], critic: Critic, options: Dige
             report.cost_usd += result.verdict.cost_usd
             if not self_accounting:
                 budget.settle(0.0, result.verdict.cost_usd)
-                if cap is not None and budget.spent >= cap:
+                # A free critic (the offline one) is never stopped by a cap, not even a cap of $0.
+                if cap is not None and result.verdict.cost_usd > 0 and budget.spent >= cap:
                     close_budget()
             log.info("judged @%s: %s %.1f", cand.key, result.verdict.decision.value, result.verdict.score)
         elif result.status == "budget":

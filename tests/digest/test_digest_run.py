@@ -153,6 +153,12 @@ def test_budget_stops_the_critic_not_the_digest(core: Triage, counting) -> None:
     assert critic.calls == 2 and all(c.verdict for c in report.top)
 
 
+def test_a_free_critic_is_not_stopped_by_a_zero_cap(core: Triage, counting) -> None:
+    critic = counting(cost=0.0)
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, max_cost_usd=0.0), critic=critic)
+    assert critic.calls == 3 and not report.budget_reached and all(c.verdict for c in report.top)
+
+
 def test_critic_failure_still_writes_the_digest(core: Triage, counting) -> None:
     critic = counting(fail=True)
     report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=5), critic=critic)
