@@ -148,3 +148,17 @@ def test_schedule_units_name_the_command_and_the_home(tmp_path: Path) -> None:
     assert "Type=oneshot" in units["service"] and "SuccessExitStatus=75" in units["service"]
     assert "OnCalendar=Mon..Fri *-*-* 06:30:00 UTC" in units["timer"] and "Persistent=true" in units["timer"]
     assert "WantedBy=timers.target" in units["timer"]
+
+
+def test_untrusted_titles_are_escaped_in_the_note_and_the_mail() -> None:
+    from triage.digest import Candidate, DigestReport, render_html, render_markdown
+    from triage.sources.listing import ListingEntry
+
+    entry = ListingEntry(arxiv_id="2603.00999", version=1, title="<script>alert(1)</script> [click](http://x)",
+                         abstract="An abstract with enough words to be a sentence.", authors=("Eve <e@x>",))
+    report = DigestReport(night=date(2026, 3, 3), top=[Candidate(entry=entry, key="eveScriptAlert2026", score=0.5)])
+    page = render_html(report)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "Eve &lt;e@x&gt;" in page
+    text = render_markdown(report)
+    assert "\\[click\\](http://x)" in text  # a title cannot smuggle a link into the note
+    assert "- [skim(@eveScriptAlert2026)]" in text and "triage: not judged (below the cut)" in text
