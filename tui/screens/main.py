@@ -9,6 +9,7 @@ other exception in a worker is reported the same way by ``on_worker_state_change
 
 from __future__ import annotations
 
+import gc
 import os
 import shlex
 import shutil
@@ -50,6 +51,8 @@ __all__ = ["MainScreen", "FILTERS"]
 FILTERS = ("all", "skim", "read", "done", "dropped", "queued")
 #: Papers triaged at the same time; more adds queue with a "waiting" progress line.
 TRIAGE_SLOTS = 2
+#: While work runs, how often new long-lived objects are moved out of the garbage collector's generations.
+GC_FREEZE_EVERY = 0.25
 #: How long the cursor must rest on a row before its detail is loaded.
 DETAIL_DELAY = 0.08
 
@@ -104,6 +107,7 @@ class MainScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_interval(GC_FREEZE_EVERY, self._freeze_while_busy)
         self._retitle()
         self.query_one(ReadingLog).focus()
         self.load_log()
@@ -210,6 +214,15 @@ class MainScreen(Screen[None]):
     @on(TaskFinished)
     def _task_finished(self, message: TaskFinished) -> None:
         self.query_one(ProgressTray).finish(message.task)
+        gc.freeze()
+
+    def _freeze_while_busy(self) -> None:
+        # The first triage or search loads torch, Chroma and the model: hundreds of thousands of
+        # long-lived objects that every full collection walks again, 200-400 ms with the GIL held
+        # (measured in tests/tui/test_startup.py).  gc.freeze() is O(1) and moves them out of the
+        # collector's sight; refcounting still frees everything that is not in a cycle.
+        if self.query_one(ProgressTray).tasks:
+            gc.freeze()
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
