@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from triage import __version__
@@ -163,6 +165,14 @@ def is_loopback(host: str) -> bool:
 # -- note paths ---------------------------------------------------------------------
 
 
+def _lexists(path: Path) -> bool:
+    try:
+        os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def confine_note(raw: str, note_dirs: list[Path], *, must_exist: bool = True) -> Path:
     """The real path of note ``raw`` if it is a ``.md`` file inside one of ``note_dirs``; ``ApiError`` otherwise.
 
@@ -184,7 +194,7 @@ def confine_note(raw: str, note_dirs: list[Path], *, must_exist: bool = True) ->
     roots = [Path(os.path.realpath(Path(d).expanduser())) for d in note_dirs]
     if not candidate.is_absolute():
         tries = [root / candidate for root in roots]
-        candidate = next((t for t in tries if os.path.lexists(t)), tries[0])
+        candidate = next((t for t in tries if _lexists(t)), tries[0])
     real = Path(os.path.realpath(candidate))
     if not any(real == root or real.is_relative_to(root) for root in roots):
         raise ApiError(403, "forbidden", "the note is outside the folders open to the API",
@@ -192,10 +202,12 @@ def confine_note(raw: str, note_dirs: list[Path], *, must_exist: bool = True) ->
     if real.suffix.lower() != ".md":
         raise ApiError(403, "forbidden", "the note resolves to a file that is not markdown (.md)")
     if must_exist:
-        if not real.exists():
-            raise ApiError(404, "not_found", f"no note {raw}", hint="check the path, or create it with 'triage note new'")
-        if not real.is_file():
-            raise ApiError(422, "invalid_path", f"{raw} is not a file")
+        try:
+            mode = real.stat().st_mode
+        except OSError:  # missing, a name too long, a file used as a folder…: no such note either way
+            raise ApiError(404, "not_found", "no such note", hint="check the path, or create it with 'triage note new'") from None
+        if not stat.S_ISREG(mode):
+            raise ApiError(422, "invalid_path", "the note path is not a file")
     return real
 
 
@@ -244,6 +256,10 @@ def _triage_handler(core: Any, settings: Settings) -> Any:
 
 
 # -- request and response models (the OpenAPI schema) -----------------------------------
+
+
+NOTE_PATTERN = r"^[^\x00]*[^\x00/\\]\.[mM][dD]$"
+"""A note path in the schema: a markdown file name, no NUL byte (confinement is checked at run time)."""
 
 
 class ErrorDetail(BaseModel):
@@ -318,14 +334,14 @@ class PaperDetail(BaseModel):
 class AddPaper(BaseModel):
     """Triage a paper in the background."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
         "examples": [{"id": "@okaforRoutingAdaptersFrozen2024"},
                      {"id": "2306.10457", "note": "reading-session.md"}]
     })
 
     id: str = Field(min_length=1, max_length=2000, pattern=r"\S",
                     description="A citekey (with or without @), an arXiv id, or a URL")
-    note: str | None = Field(default=None, max_length=4096,
+    note: str | None = Field(default=None, max_length=4096, pattern=NOTE_PATTERN,
                              description="Also append the entry to this note (inside api.note_dirs)")
 
 
@@ -356,20 +372,21 @@ class JobOut(BaseModel):
 class Decide(BaseModel):
     """A reader's decision; optionally recorded in a note as the reader would write it."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
         "examples": [{"reason": "need the routing details"}, {"note": "reading-session.md"}]
     })
 
     reason: str = Field(default="", max_length=2000, description="Why (kept in the history)")
-    note: str | None = Field(default=None, max_length=4096, description="Append the entry to this note")
+    note: str | None = Field(default=None, max_length=4096, pattern=NOTE_PATTERN,
+                             description="Append the entry to this note")
 
 
 class Undo(BaseModel):
     """Undo the latest decision; optionally append the correction to a note."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    note: str | None = Field(default=None, max_length=4096)
+    note: str | None = Field(default=None, max_length=4096, pattern=NOTE_PATTERN)
 
 
 class SearchHit(BaseModel):
@@ -387,15 +404,15 @@ class SearchHit(BaseModel):
 class NotePath(BaseModel):
     """A note inside one of the folders open to the API (relative paths: inside the first one that has it)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"path": "reading-session.md"}]})
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [{"path": "reading-session.md"}]})
 
-    path: str = Field(min_length=1, max_length=4096)
+    path: str = Field(min_length=4, max_length=4096, pattern=NOTE_PATTERN)
 
 
 class RunNote(NotePath):
     """Triage the papers a note mentions that have no log entry yet, and append the entries."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
         "examples": [{"path": "reading-session.md", "dry_run": True}]
     })
 
@@ -547,8 +564,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return _error(exc.status_code, _HTTP_TYPES.get(exc.status_code, "http_error"), message,
-                      headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; list every method of the resource.
+            allowed: set[str] = set()
+            for route in request.app.router.routes:
+                if route.matches(request.scope)[0] is not Match.NONE:
+                    allowed |= set(getattr(route, "methods", None) or ())
+            headers["Allow"] = ", ".join(sorted(allowed))
+        return _error(exc.status_code, _HTTP_TYPES.get(exc.status_code, "http_error"), message, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
