@@ -38,6 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sample_library: Path) -> It
     config = make_settings(home, sample_library, vault)
     app = create_app(config, workers=0)
     app.state.core.state.upsert_paper(Paper(key="okaforRoutingAdaptersFrozen2024", title="Routing Adapters"))
+    app.state.core.embedder.embed(["warm up"])  # the model loads once, not inside a request's timeout
     with live_server(app) as url:
         yield url, {"Authorization": f"Bearer {load_or_create_token(config)}"}
     app.state.core.close()
@@ -58,4 +59,4 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_no_server_errors_and_the_schema_holds(case, server: tuple[str, dict]) -> None:
     url, auth = server
     CALLS.append(case.operation.label)
-    case.call_and_validate(base_url=url, headers=auth)
+    case.call_and_validate(base_url=url, headers=auth, timeout=60)
