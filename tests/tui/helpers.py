@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from textual.pilot import Pilot
 
 from tui.screens.main import MainScreen
+from tui.widgets.paper_detail import PaperDetail
 from tui.widgets.reading_log import ReadingLog
 
 
@@ -34,8 +38,21 @@ def notes_of(pilot: Pilot, severity: str | None = None) -> list[str]:
     return [f"{n.title}: {n.message}" for n in pilot.app._notifications if severity is None or n.severity == severity]
 
 
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Pause until ``condition()`` holds (a loaded CI box runs workers late); False after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.05)
+    return True
+
+
 async def select(pilot: Pilot, key: str) -> None:
     """Put the log's cursor on ``key`` and wait for its detail."""
-    table = main_screen(pilot).query_one(ReadingLog)
+    screen = main_screen(pilot)
+    table = screen.query_one(ReadingLog)
     table.move_cursor(row=table.get_row_index(key))
-    await settle(pilot)
+    shown = await wait_until(pilot, lambda: (view := screen.query_one(PaperDetail).view) is not None and view.key == key)
+    assert shown and screen.selected == key
+    await settle(pilot, rounds=1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.tui.conftest import ScriptedCritic
-from tests.tui.helpers import log_keys, main_screen, notes_of, select, settle
+from tests.tui.helpers import log_keys, main_screen, notes_of, select, settle, wait_until
 from triage.errors import ConfigError
 from triage.models import Status
 from triage.service import Triage
@@ -135,7 +135,7 @@ async def test_a_decision_on_a_paper_the_state_does_not_know_is_an_error_notific
         await select(pilot, "brennanSparseMixturesModular2023")
         await pilot.press("p")
         await settle(pilot)
-        assert any("no paper @brennanSparseMixturesModular2023" in n for n in notes_of(pilot, "error"))
+        assert await wait_until(pilot, lambda: any("no paper @brennanSparseMixturesModular2023" in n for n in notes_of(pilot, "error")))
         assert app.is_running
 
 
@@ -169,8 +169,9 @@ async def test_add_an_unknown_key_is_an_error_notification_not_a_crash(seeded_co
         await settle(pilot)
         await pilot.press("a", *"@nobodyNowhereAtAll1999", "enter")
         await settle(pilot)
+        assert await wait_until(pilot, lambda: bool(notes_of(pilot, "error")))
         errors = notes_of(pilot, "error")
-        assert errors and "nobodyNowhereAtAll1999" in errors[0]
+        assert "nobodyNowhereAtAll1999" in errors[0]
         assert app.is_running and not main_screen(pilot).query_one(ProgressTray).tasks
 
 
@@ -216,11 +217,11 @@ async def test_open_pdf_without_a_viewer_or_a_file_says_so(seeded_core: Triage, 
         await select(pilot, OKAFOR)
         await pilot.press("o")
         await settle(pilot)
-        assert any("no PDF viewer found" in n for n in notes_of(pilot, "error"))
+        assert await wait_until(pilot, lambda: any("no PDF viewer found" in n for n in notes_of(pilot, "error")))
         await select(pilot, MOREAU)  # no PDF at all
         await pilot.press("o")
         await settle(pilot)
-        assert any(f"no local PDF for @{MOREAU}" in n for n in notes_of(pilot, "error"))
+        assert await wait_until(pilot, lambda: any(f"no local PDF for @{MOREAU}" in n for n in notes_of(pilot, "error")))
 
 
 async def test_rescore_without_an_llm_endpoint_is_an_error_notification(seeded_core: Triage) -> None:
@@ -230,8 +231,9 @@ async def test_rescore_without_an_llm_endpoint_is_an_error_notification(seeded_c
         await select(pilot, OKAFOR)
         await pilot.press("R")
         await settle(pilot)
+        assert await wait_until(pilot, lambda: bool(notes_of(pilot, "error")))
         errors = notes_of(pilot, "error")
-        assert errors and "the LLM critic needs an endpoint" in errors[0] and "OPENAI_API_KEY" in errors[0]
+        assert "the LLM critic needs an endpoint" in errors[0] and "OPENAI_API_KEY" in errors[0]
 
 
 async def test_rescore_with_the_llm_critic_keeps_the_status_and_shows_the_new_verdict(
@@ -296,7 +298,7 @@ async def test_edit_constitution_opens_editor_and_reloads(seeded_core: Triage, e
         own = seeded_core.settings.constitution
         assert own is not None and own.read_text(encoding="utf-8") == CONSTITUTION
         assert [p.id for p in seeded_core.constitution.principles] == ["modularity"]
-        assert any("1 principles" in n for n in notes_of(pilot))
+        assert await wait_until(pilot, lambda: any("1 principles" in n for n in notes_of(pilot)))
         assert not notes_of(pilot, "error")
 
 
@@ -308,7 +310,7 @@ async def test_a_broken_constitution_is_an_error_notification(seeded_core: Triag
         await settle(pilot)
         await pilot.press("e")
         await settle(pilot)
-        assert notes_of(pilot, "error")
+        assert await wait_until(pilot, lambda: bool(notes_of(pilot, "error")))
         assert app.is_running
 
 
@@ -319,7 +321,7 @@ async def test_without_suspend_support_the_editor_is_an_error_not_a_crash(seeded
         await settle(pilot)
         await pilot.press("e")
         await settle(pilot)
-        assert any("cannot open the editor here" in n for n in notes_of(pilot, "error"))
+        assert await wait_until(pilot, lambda: any("cannot open the editor here" in n for n in notes_of(pilot, "error")))
 
 
 async def test_the_note_sections_are_one_key_away(seeded_core: Triage, note: Path) -> None:
@@ -368,7 +370,7 @@ async def test_a_bug_in_a_worker_is_a_notification_not_a_crash(seeded_core: Tria
         await settle(pilot)
         await pilot.press("p")
         await settle(pilot)
-        assert any("RuntimeError: boom" in n for n in notes_of(pilot, "error"))
+        assert await wait_until(pilot, lambda: any("RuntimeError: boom" in n for n in notes_of(pilot, "error")))
         assert app.is_running
 
 

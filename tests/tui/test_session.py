@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.helpers import log_keys, main_screen, notes_of, select, settle
+from tests.tui.helpers import log_keys, main_screen, notes_of, select, settle, wait_until
 from triage.models import Decision, Status
 from triage.service import Triage
 from tui.app import make_app
@@ -84,8 +84,8 @@ async def test_triage_the_whole_note_then_search_and_similar(workspace: tuple[Tr
         rows = main_screen(pilot).query_one(ReadingLog).rows_by_key
         assert rows[OKAFOR].status == "read" and rows[MOREAU].status == "read"
         assert rows["nobodyNowhere1999"].status == "queued"
-        assert any("nobodyNowhere1999" in n for n in notes_of(pilot, "error"))
-        assert any("3 triaged, 1 failed" in n for n in notes_of(pilot))
+        assert await wait_until(pilot, lambda: any("nobodyNowhere1999" in n for n in notes_of(pilot, "error")))
+        assert await wait_until(pilot, lambda: any("3 triaged, 1 failed" in n for n in notes_of(pilot)))
 
         await pilot.press("slash")
         await pilot.pause()
