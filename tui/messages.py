@@ -40,14 +40,20 @@ class DetailLoaded(Message):
 
 
 class PaperChanged(Message):
-    """A paper's status or verdict changed; ``row`` is its fresh log row; ``reload`` re-reads the log."""
+    """A paper's status or verdict changed.
 
-    def __init__(self, key: str, row: LogRow | None = None, *, reload: bool = False, note: str = "") -> None:
+    ``row`` is its fresh log row; ``reload`` re-reads the log; ``focus`` moves the
+    cursor to it (the reader is waiting for it); ``note`` is said as a notification.
+    """
+
+    def __init__(self, key: str, row: LogRow | None = None, *, reload: bool = False, note: str = "",
+                 focus: bool = False) -> None:
         super().__init__()
         self.key = key
         self.row = row
         self.reload = reload
         self.note = note
+        self.focus = focus
 
 
 class TaskStarted(Message):

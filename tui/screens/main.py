@@ -193,11 +193,12 @@ class MainScreen(Screen[None]):
 
     @on(PaperChanged)
     def _paper_changed(self, message: PaperChanged) -> None:
-        if message.reload or message.row is None or message.row.key not in self.query_one(ReadingLog).rows_by_key:
-            self.load_log(keep=message.key)
+        log = self.query_one(ReadingLog)
+        if message.reload or message.row is None or message.row.key not in log.rows_by_key:
+            self.load_log(keep=message.key if message.focus else self.selected)
         else:
-            self.query_one(ReadingLog).update(message.row)
-        if message.key == self.selected or message.reload:
+            log.update(message.row)
+        if message.key and (message.key == self.selected or message.focus):
             self.selected = message.key
             self.load_detail(message.key, self._note_status(message.key))
         if message.note:
@@ -315,6 +316,7 @@ class MainScreen(Screen[None]):
 
     def _triage(self, identifier: str) -> None:
         task = f"triage:{identifier}"
+        waiting_on = self.selected  # if the reader has not moved on when it is done, show them the paper
         self.post_message(TaskStarted(task, f"@{identifier} · waiting for a free slot…"))
         try:
             with self._slots, self._guard(f"Add {identifier}"):
@@ -327,7 +329,7 @@ class MainScreen(Screen[None]):
                     paper, _sections, verdict, _cached = self.core.triage(identifier)
                     key, where = paper.key, "in the library"
                 summary = f"{verdict.decision.value} · {verdict.score:.1f}/10 · {where}" if verdict else where
-                self.post_message(PaperChanged(key, reload=True, note=summary))
+                self.post_message(PaperChanged(key, reload=True, note=summary, focus=self.selected == waiting_on))
         finally:
             self.post_message(TaskFinished(task))
 
@@ -353,7 +355,7 @@ class MainScreen(Screen[None]):
                 report = self.core.run_note(self.note_path, progress=progress)
                 failed = report.failed
                 summary = f"{len(report.outcomes) - len(failed)} triaged, {len(failed)} failed, {len(report.skipped)} already logged"
-                self.post_message(PaperChanged(self.selected or "", reload=True))
+                self.post_message(PaperChanged("", reload=True))
                 self.app.call_from_thread(self.say, summary, title="Triage note")
                 for outcome in failed:
                     self.post_message(Failed(f"@{outcome.key}", outcome.message))
