@@ -155,7 +155,13 @@ class MainScreen(Screen[None]):
             self._label_filters(message.counts)
             if not message.page.rows:
                 self.selected = None
-                self.query_one(PaperDetail).show(None)
+                if self.status_filter:
+                    empty = f"No {self.status_filter} papers here; press f for the next filter."
+                elif self.scope == "session":
+                    empty = "The note names no papers yet: press a to add one."
+                else:
+                    empty = "No papers yet: press a to add one, or open a note with triage tui NOTE."
+                self.query_one(PaperDetail).show(None, empty=empty)
 
     def _label_filters(self, counts: dict[str, int]) -> None:
         tabs = self.query_one("#filter", Tabs)

@@ -79,9 +79,10 @@ class PaperDetail(VerticalScroll):
         for part in PARTS:
             yield Static(id=f"detail-{part}")
 
-    def show(self, view: PaperView | None) -> None:
-        """Render ``view`` (None clears the pane)."""
+    def show(self, view: PaperView | None, *, empty: str = "Select a paper in the log.") -> None:
+        """Render ``view`` (None clears the pane and says ``empty``)."""
         self.view = view
+        self.query_one("#detail-empty", Static).update(empty)
         self.query_one("#detail-empty").display = view is None
         parts = self.parts = self._parts(view) if view else {}
         for part in PARTS:
