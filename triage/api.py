@@ -644,7 +644,16 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
             raise ApiError(401, "unauthorized", "missing or wrong bearer token",
                            hint="send 'Authorization: Bearer <token>'; 'triage serve --show-token' prints it")
 
-    api = APIRouter(dependencies=[Depends(require_token)], responses=ERRORS)
+    def refuse_unknown_query(request: Request) -> None:
+        # A misspelt parameter (``?stauts=read``) silently ignored returns the wrong list; say so instead.
+        route = request.scope.get("route")
+        declared = {param.alias for param in route.dependant.query_params} if route is not None else set()
+        unknown = sorted({name for name, _ in request.query_params.multi_items()} - declared)
+        if unknown:
+            raise ApiError(422, "invalid_input", f"unknown query parameter(s): {', '.join(map(repr, unknown))}",
+                           hint=f"this endpoint takes: {', '.join(sorted(declared)) or 'no query parameters'}")
+
+    api = APIRouter(dependencies=[Depends(require_token), Depends(refuse_unknown_query)], responses=ERRORS)
     dirs = settings.api.note_dirs
 
     def note_or_none(raw: str | None) -> Path | None:

@@ -183,6 +183,13 @@ def test_invalid_input_is_422_json(client: TestClient, auth: dict) -> None:
     assert_error(client.post("/papers", json={"id": "   "}, headers=auth), 422)
 
 
+def test_an_unknown_query_parameter_is_422_not_silently_ignored(client: TestClient, auth: dict) -> None:
+    error = assert_error(client.get("/papers", params={"stauts": "read"}, headers=auth), 422, "invalid_input")
+    assert "'stauts'" in error["message"] and "status" in error["hint"]
+    assert_error(client.get("/papers?=V", headers=auth), 422)  # a nameless parameter is unknown too
+    assert client.get("/papers", params={"status": "read", "limit": 5}, headers=auth).status_code == 200
+
+
 def test_unknown_things_are_404(client: TestClient, auth: dict) -> None:
     assert_error(client.get("/papers/doeUnknownPaperNowhere2021", headers=auth), 404, "not_found")
     assert_error(client.post("/papers/doeUnknownPaperNowhere2021/promote", headers=auth), 404)
