@@ -1,6 +1,6 @@
 """The LLM critic: prompt sizes, a 20-paper batch against a 1 s/call server, and the cached re-run.
 
-    python -m bench.bench_critic [--papers 20] [--delay 1.0] [--concurrency 4]
+    python -m bench.bench_critic [--papers 20] [--delay 1.0] [--concurrency 8]
 
 Runs the scripted OpenAI-compatible server from the tests on loopback, so it
 needs no key and no network.  Prints
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=20)
     parser.add_argument("--delay", type=float, default=1.0, help="seconds the server takes per call")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
 
     server = ScriptedOpenAI().start()

@@ -52,7 +52,7 @@ class LLMSettings(BaseModel):
     api_key: str | None = Field(default=None, description="API key; falls back to OPENAI_API_KEY")
     timeout_s: float = Field(default=60.0, description="Per-request timeout in seconds")
     max_retries: int = Field(default=3, description="Retries on 429/5xx/timeouts, with backoff")
-    concurrency: int = Field(default=4, description="Papers judged at once in a batch")
+    concurrency: int = Field(default=8, description="Papers judged at once in a batch (each is 2 calls in a row)")
     temperature: float = Field(default=0.0, description="Sampling temperature for judge and revision")
     price_per_mtok_prompt: float = Field(default=0.15, description="USD per million prompt tokens")
     price_per_mtok_completion: float = Field(default=0.60, description="USD per million completion tokens")

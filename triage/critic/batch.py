@@ -1,7 +1,7 @@
 """Judging many papers at once: bounded concurrency, a cost budget, failures kept apart.
 
 ``judge_batch`` runs ``critic.judge`` for each paper in a pool of worker threads under an
-``asyncio.Semaphore`` (default ``settings.llm.concurrency`` = 4 papers in
+``asyncio.Semaphore`` (default ``settings.llm.concurrency`` = 8 papers in
 flight; each paper is its judge and revision calls, in order).  The critic's
 HTTP client blocks, so threads do the waiting and the event loop only
 schedules; results come back on the calling thread, where ``on_result`` runs
@@ -107,7 +107,7 @@ async def judge_batch_async(
     critic: Critic,
     constitution: Constitution,
     *,
-    concurrency: int = 4,
+    concurrency: int = 8,
     budget: Budget | None = None,
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> list[BatchResult]:
@@ -167,7 +167,7 @@ def judge_batch(
     critic: Critic,
     constitution: Constitution,
     *,
-    concurrency: int = 4,
+    concurrency: int = 8,
     budget: Budget | None = None,
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> list[BatchResult]:
