@@ -76,6 +76,8 @@ class EmbeddingSettings(BaseModel):
     backend: Literal["local", "openai"] = Field(default="local", description="local MiniLM or OpenAI-compatible")
     model: str = Field(default="all-MiniLM-L6-v2", description="Model name for the chosen backend")
     batch_size: int = Field(default=64, description="Texts embedded per batch")
+    child_process: bool = Field(default=False, description="Run the local model in a child process "
+                                "(the TUI always does: loading torch would freeze the screen for ~200 ms)")
 
 
 class ArxivSettings(BaseModel):

@@ -128,6 +128,11 @@ class Triage:
             self._constitution = load_constitution(self.settings.constitution)
         return self._constitution
 
+    def reload_constitution(self) -> Constitution:
+        """Re-read the constitution file (the reader edited it); a broken file raises and keeps nothing stale."""
+        self._constitution = None
+        return self.constitution
+
     @property
     def critic(self) -> Critic:
         """The configured critic: the LLM when an endpoint is set (or asked for), else offline."""

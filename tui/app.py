@@ -120,12 +120,12 @@ class TriageApp(App[None]):
                         f"{config_file()} to keep using it.", title="Constitution", timeout=10, markup=False)
         return target
 
-    def forget_constitution(self) -> None:
-        """Make the facade re-read the constitution file on next use."""
-        # Triage caches the parsed constitution and has no public reload yet.
-        self.core._constitution = None
-
 
 def make_app(settings: Settings | None = None, *, core: Triage | None = None, note: Path | None = None) -> TriageApp:
     """The app for the CLI and the tests (which pass their own settings or core)."""
-    return TriageApp(core or Triage(settings), note)
+    if core is None:
+        settings = settings or Settings.load()
+        # The screen must never wait on torch's import, which holds the GIL: the model runs in a child process.
+        embedding = settings.embedding.model_copy(update={"child_process": True})
+        core = Triage(settings.model_copy(update={"embedding": embedding}))
+    return TriageApp(core, note)

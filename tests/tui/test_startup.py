@@ -107,7 +107,9 @@ async def test_worst_stall_while_twenty_papers_are_triaged(sample_library: Path,
     many = tmp_path / "many.bib"
     many.write_text("\n\n".join(blocks), encoding="utf-8")
 
-    core = Triage(offline_settings(triage_home, [many]), critic=ScriptedCritic({k: Decision.SKIM for k in keys}))
+    settings = offline_settings(triage_home, [many])
+    settings.embedding.child_process = True  # as make_app does for the real TUI
+    core = Triage(settings, critic=ScriptedCritic({k: Decision.SKIM for k in keys}))
     app = make_app(core=core)
     gaps: list[float] = []
     stamps: list[float] = []

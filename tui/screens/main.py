@@ -522,8 +522,7 @@ class MainScreen(Screen[None]):
         """Parse the edited file; a broken constitution is an error notification with its line numbers."""
         with self._guard("Constitution"):
             self.core.settings.constitution = path
-            self.app.forget_constitution()  # type: ignore[attr-defined]
-            constitution = self.core.constitution
+            constitution = self.core.reload_constitution()
             self.app.call_from_thread(
                 self.say, f"{len(constitution.principles)} principles · {path}", title="Constitution reloaded"
             )
