@@ -21,12 +21,11 @@ Cohen's kappa and then by the smallest move from the current thresholds.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from triage.atomic import write_atomic
 from triage.critic.base import aggregate
 from triage.critic.constitution import Constitution, parse_constitution
 from triage.errors import ConfigError
@@ -245,15 +244,4 @@ def write_thresholds(path: Path, promote_at: float, drop_below: float) -> None:
         m = re.search(r"^## ", new, re.MULTILINE)
         new = new[: m.start()] + block + new[m.start():] if m else new + nl + block
     parse_constitution(new, source=str(path))  # never write a file that would not load
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(new.encode("utf-8"))
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, new)

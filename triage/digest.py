@@ -50,7 +50,6 @@ import smtplib
 import socket
 import ssl
 import string
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -60,6 +59,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from triage.atomic import write_atomic
 from triage.errors import ConfigError, SourceError, TriageError
 from triage.models import Decision, Sections, Status, Verdict
 from triage.sources.listing import Listing, ListingEntry, load_listing
@@ -710,22 +710,6 @@ def render_html(report: DigestReport) -> str:
     return "\n".join(parts)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 # -- e-mail ------------------------------------------------------------------------------------------
 
 
@@ -935,7 +919,7 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
         text = render_markdown(report)
         out_dir = options.out_dir or settings.digests_dir
         report.path = out_dir / f"{night}.md"
-        _write_atomic(report.path, text)
+        write_atomic(report.path, text)
         log.info("wrote %s (%d top, %d below)", report.path, len(report.top), len(report.rest))
 
         if options.email:

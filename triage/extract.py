@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ from pathlib import Path
 
 import pymupdf
 
+from triage.atomic import write_atomic
 from triage.errors import PdfError
 from triage.models import Chunk, Figure, Region, Sections
 
@@ -919,18 +918,6 @@ def _conclusion(d: _Doc, heads: list[Heading]) -> tuple[str, list[Line], str | N
     return text[:_MAX_CONCLUSION_CHARS], lines, normalize_text(h.text), kind
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def extract_cached(pdf: Path, cache_dir: Path) -> Sections:
     """``extract`` with a cache keyed by the PDF's content hash and the extractor version."""
     data, name = _load(pdf)
@@ -943,7 +930,7 @@ def extract_cached(pdf: Path, cache_dir: Path) -> Sections:
             pass  # a corrupt cache entry is simply recomputed
     sections = _extract(data, name, None)
     try:
-        _atomic_write(path, json.dumps(sections.model_dump(mode="json"), ensure_ascii=False).encode())
+        write_atomic(path, json.dumps(sections.model_dump(mode="json"), ensure_ascii=False).encode())
     except OSError:
         pass  # an unwritable cache costs time next run, not this result
     return sections
@@ -972,7 +959,7 @@ def snapshot(pdf: Path, regions: list[Region], out_png: Path, *, zoom: float = 2
         y += pix.height + gap
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out_png, sheet.tobytes("png"))
+    write_atomic(out_png, sheet.tobytes("png"))
     return out_png
 
 

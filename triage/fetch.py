@@ -19,14 +19,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from triage.atomic import write_atomic
 from triage.config import Settings
 from triage.errors import PdfError, SourceError
 from triage.models import Paper
@@ -89,29 +88,10 @@ def validate_pdf(data: bytes, *, max_mb: float, max_pages: int) -> int:
     return pages
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows it
-        dfd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
 def _sweep_temp(papers_dir: Path) -> None:
     """Remove temp files a killed process left behind (old enough that nobody is writing them)."""
     now = time.time()
-    for tmp in papers_dir.glob(".tmp-*.part"):
+    for tmp in papers_dir.glob(".*.tmp"):  # triage.atomic names its temporary files so
         with contextlib.suppress(OSError):
             if now - tmp.stat().st_mtime > _STALE_TEMP_S:
                 tmp.unlink()
@@ -124,7 +104,7 @@ def store_pdf(data: bytes, papers_dir: Path) -> Path:
     if target.is_file() and target.stat().st_size == len(data):
         return target
     _sweep_temp(papers_dir)
-    _write_atomic(target, data)
+    write_atomic(target, data)
     return target
 
 
@@ -181,7 +161,7 @@ def _remember(paper: Paper, sha: str, papers_dir: Path) -> None:
         index = _read_index(papers_dir)
         for name in cache_names(paper):
             index[name] = sha
-        _write_atomic(papers_dir / _INDEX, json.dumps(index, indent=1, sort_keys=True).encode())
+        write_atomic(papers_dir / _INDEX, json.dumps(index, indent=1, sort_keys=True).encode())
 
 
 # -- fetch ------------------------------------------------------------------------------------------

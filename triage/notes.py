@@ -42,14 +42,13 @@ import contextlib
 import hashlib
 import os
 import re
-import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from triage.atomic import fsync_dir, temp_beside
 from triage.citekey import find_citekeys
 from triage.errors import NoteConflictError, NoteError
 
@@ -556,7 +555,7 @@ def _edit(path: Path, change: Callable[[str], str], *, backup_dir: Path | None, 
                 _backup(path, before, Path(backup_dir))
             os.replace(written, target)
             tmp = None
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
             return new_text
         except FileNotFoundError:
             raise NoteConflictError(f"note {path} was moved or deleted while triage was writing it") from None
@@ -572,43 +571,11 @@ def _edit(path: Path, change: Callable[[str], str], *, backup_dir: Path | None, 
 
 
 def _write_tmp(target: Path, data: bytes) -> str:
-    """Write ``data`` to a synced temporary file next to ``target`` with its mode; returns the tmp path."""
+    """A synced temporary file next to ``target`` with its mode; a failure is a NoteError."""
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        mode = 0o644
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        return temp_beside(target, data)
     except OSError as exc:
-        raise NoteError(f"cannot write next to note {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(OSError):  # some mounts refuse chmod; the content matters more than the mode
-            os.chmod(tmp, mode)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise NoteError(f"could not write note {target}: {exc.strerror or exc}") from None
-        raise
-    return tmp
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable; not every platform lets a folder be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        raise NoteError(f"could not write next to note {target}: {exc.strerror or exc}") from None
 
 
 def backup_folder(path: Path, backup_dir: Path) -> Path:

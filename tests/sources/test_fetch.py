@@ -78,7 +78,7 @@ def test_store_is_content_addressed_atomic_and_idempotent(tmp_path: Path, pdf_by
 def test_stale_temp_files_are_swept(tmp_path: Path, pdf_bytes: bytes) -> None:
     papers = tmp_path / "papers"
     papers.mkdir()
-    stale, fresh = papers / ".tmp-old.part", papers / ".tmp-new.part"
+    stale, fresh = papers / ".a.pdf.old.tmp", papers / ".b.pdf.new.tmp"
     stale.write_bytes(b"half")
     fresh.write_bytes(b"half")
     os.utime(stale, (time.time() - 7200, time.time() - 7200))

@@ -37,10 +37,8 @@ from __future__ import annotations
 import email.utils
 import json
 import math
-import os
 import random
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +48,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from triage.atomic import write_atomic
 from triage.config import LLMSettings
 from triage.critic.base import aggregate
 from triage.critic.constitution import Constitution
@@ -159,18 +158,6 @@ def read_trace(path: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".trace-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Run:
@@ -524,7 +511,7 @@ class LLMCritic:
         }
         path = trace_path(self.trace_dir, sections.sha256 or paper.key, constitution.hash, self.name, self.prompt_version)
         try:
-            _write_json_atomic(path, trace)
+            write_atomic(path, json.dumps(trace, ensure_ascii=False, indent=1, default=str))
         except OSError:
             pass  # a trace is for explaining; losing one must not lose the verdict
 

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from triage.atomic import write_atomic
 from triage.citekey import bbt_key, is_safe_key
 from triage.config import Settings
 from triage.errors import SourceError
@@ -587,16 +586,7 @@ def _read_registry(settings: Settings) -> list[Path]:
 def _write_registry(settings: Settings, files: list[Path]) -> None:
     target = _registry(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".library-", suffix=".json", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"files": [str(p) for p in files]}, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, json.dumps({"files": [str(p) for p in files]}, indent=2))
 
 
 def remembered_libraries(settings: Settings) -> list[Path]:

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from triage.atomic import write_atomic
 from triage.citekey import SKIP_WORDS, ascii_fold, family_name, is_safe_key, parse_bbt_key
 from triage.config import Settings
 from triage.errors import AmbiguousKeyError, SourceError
@@ -203,10 +202,7 @@ def _remember(settings: Settings, name: str, paper: Paper) -> None:
             except (OSError, ValueError):
                 data = {}
             data[name] = {"at": time.time(), "paper": paper.model_dump(mode="json")}
-            fd, tmp = tempfile.mkstemp(prefix=".resolved-", suffix=".json", dir=target.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False)
-            os.replace(tmp, target)
+            write_atomic(target, json.dumps(data, ensure_ascii=False))
     except OSError:
         pass  # remembering is an optimisation; the paper is resolved either way
 
