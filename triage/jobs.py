@@ -29,15 +29,15 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from triage.errors import StoreError, TriageError
 from triage.models import utcnow
+from triage.state import SqliteStore
 
 __all__ = ["Job", "JobStore", "JobRunner", "Handler", "ACTIVE", "FINISHED"]
 
@@ -103,37 +103,16 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
-class JobStore:
+class JobStore(SqliteStore):
     """The ``jobs`` rows, over its own connection to the state database (WAL: readers never block)."""
 
     def __init__(self, db_path: Path) -> None:
-        self.path = db_path
-        self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(db_path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA busy_timeout=30000")
+            super().__init__(db_path)
             self._db.execute("SELECT 1 FROM jobs LIMIT 1")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the jobs table in {db_path}: {exc}",
                              hint="open the state first (triage.state.State) so its migrations run") from exc
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
 
     @staticmethod
     def _job(row: sqlite3.Row) -> Job:

@@ -173,22 +173,15 @@ class PaperRecord:
         return self.paper.key
 
 
-class State:
-    """Access to the SQLite state; safe to share between threads of one process."""
+class SqliteStore:
+    """One connection to the state database, shared by a process's threads, and its write transactions."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        try:
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open state database {path}: {exc}", hint="move the file aside; triage recreates it") from exc
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout=30000")
 
     def close(self) -> None:
         """Close the connection."""
@@ -208,6 +201,20 @@ class State:
                 raise
             else:
                 self._db.execute("COMMIT")
+
+
+class State(SqliteStore):
+    """Access to the SQLite state; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            super().__init__(path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open state database {path}: {exc}", hint="move the file aside; triage recreates it") from exc
 
     def _migrate(self) -> None:
         with self._write() as db:
