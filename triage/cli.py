@@ -576,6 +576,7 @@ def digest(
     since: Annotated[Optional[str], typer.Option("--since", help="API query: submitted since DATE (YYYY-MM-DD; default yesterday).")] = None,
     feed: Annotated[Optional[list[str]], typer.Option("--feed", help="A listing feed file or URL to read instead of the category feeds (repeatable).")] = None,
     top: Annotated[Optional[int], typer.Option("--top", min=0, help="Papers the critic judges (default: settings).")] = None,
+    pdf_top: Annotated[Optional[int], typer.Option("--pdf-top", min=0, help="Of those, the best K are judged with their conclusion too: their PDFs are fetched (default: settings, 0).")] = None,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", min=0.0, help="Stop the critic (not the digest) after spending this many USD.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for YYYY-MM-DD.md (default: <home>/digests).")] = None,
     email: Annotated[bool, typer.Option("--email", help="Also send it as an HTML e-mail (SMTP settings; TRIAGE_SMTP_PASSWORD).")] = False,
@@ -625,7 +626,7 @@ def digest(
     with handled():
         core = service(ctx, critic=critic)
         options = DigestOptions(
-            categories=wanted or None, query=query, since=since_date, feeds=list(feed or []), top_n=top,
+            categories=wanted or None, query=query, since=since_date, feeds=list(feed or []), top_n=top, pdf_top=pdf_top,
             max_cost_usd=max_cost, out_dir=out, email=email, dry_run=dry_run, wait=wait,
         )
         try:

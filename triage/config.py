@@ -106,6 +106,8 @@ class DigestSettings(BaseModel):
         default_factory=lambda: ["cs.LG", "cs.CL", "cs.CV", "cs.AI"], description="arXiv categories to read each night"
     )
     top_n: int = Field(default=10, description="Papers the critic judges per night")
+    pdf_top: int = Field(default=0, ge=0, description="Of those, how many best-ranked get their PDF fetched so the "
+                         "critic reads the conclusion too (each download waits on arXiv's rate limit)")
     smtp_host: str | None = Field(default=None, description="SMTP server for the e-mail digest")
     smtp_port: int = Field(default=587, description="SMTP port")
     smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS")

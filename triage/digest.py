@@ -14,7 +14,9 @@ subtracting; the papers the reader promoted to read (positives) and dropped
 (negatives).  Its scores are stored with the seen rows, so a rerun of the same
 night ranks identically without embedding anything again.  The *critic* then
 judges only the top N, by abstract (``Sections(abstract=…)`` whose hash is the
-id, version and abstract): cached verdicts first, the rest through
+id, version and abstract) — the best ``pdf_top`` of them with the conclusion of
+their PDF too, fetched through the rate-limited arXiv client and cached, the
+abstract alone when it cannot be had: cached verdicts first, the rest through
 ``triage.critic.batch`` (concurrent for the LLM critic, within ``Budget``).  The
 budget cap stops the critic, never the digest: papers left unjudged are listed
 with their prefilter score.
@@ -133,6 +135,7 @@ class DigestOptions:
     since: date | None = None
     feeds: list[str] = field(default_factory=list)
     top_n: int | None = None
+    pdf_top: int | None = None
     max_cost_usd: float | None = None
     out_dir: Path | None = None
     email: bool = False
@@ -491,6 +494,38 @@ def abstract_sections(entry: ListingEntry) -> Sections:
     return Sections(title=entry.title, abstract=entry.abstract, sha256=digest)
 
 
+def pdf_sections(core: Triage, cand: Candidate) -> Sections:
+    """The listed abstract plus the conclusion of the paper's PDF (fetched once, then from the cache).
+
+    The feed's abstract is the author's own text, so it is kept; the PDF adds
+    what the listing lacks.  The verdict is cached under the PDF's hash, apart
+    from an abstract-only verdict on the same paper.
+    """
+    from triage.fetch import fetch_pdf
+
+    extracted = core.extract(fetch_pdf(cand.entry.to_paper(cand.key), core.settings))
+    return extracted.model_copy(update={"title": cand.entry.title, "abstract": cand.entry.abstract, "chunks": []})
+
+
+def _sections_of(core: Triage, top: list[Candidate], pdf_top: int, report: DigestReport,
+                 progress: Callable[[str, int, int], None] | None) -> list[Sections]:
+    """What the critic reads of each top paper: the best ``pdf_top`` with their conclusion, when their PDF can be had."""
+    out = []
+    for rank, cand in enumerate(top):
+        sections = abstract_sections(cand.entry)
+        if rank < pdf_top:
+            if progress:
+                progress(f"fetching @{cand.key}", rank, min(pdf_top, len(top)))
+            try:
+                sections = pdf_sections(core, cand)
+            except TriageError as exc:
+                # The abstract alone still makes a verdict; the night goes on.
+                log.warning("@%s judged by its abstract only: %s", cand.key, exc.message)
+                report.warnings.append(f"@{cand.key}: no PDF ({exc.message}); judged by its abstract")
+        out.append(sections)
+    return out
+
+
 def _judge_top(core: Triage, top: list[Candidate], critic: Critic, options: DigestOptions, report: DigestReport,
                progress: Callable[[str, int, int], None] | None) -> None:
     """Judge the top N through the batch judge: cached verdicts cost nothing, the rest run within the budget.
@@ -509,8 +544,8 @@ def _judge_top(core: Triage, top: list[Candidate], critic: Critic, options: Dige
     constitution = core.constitution
     cap = options.max_cost_usd
     todo: list[tuple[Candidate, Sections]] = []
-    for cand in top:
-        sections = abstract_sections(cand.entry)
+    pdf_top = options.pdf_top if options.pdf_top is not None else core.settings.digest.pdf_top
+    for cand, sections in zip(top, _sections_of(core, top, pdf_top, report, progress), strict=True):
         hit = core.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
         if hit is not None:
             cand.verdict, cand.cached = hit.model_copy(update={"key": cand.key}), True

@@ -12,7 +12,7 @@ from tests.digest.feedgen import ADAPTER, CROP, write_listing
 from tests.digest.support import DATA
 from triage import notes
 from triage.config import Settings
-from triage.digest import DigestOptions, Profile, prefilter, run_digest
+from triage.digest import DigestOptions, Profile, abstract_sections, pdf_sections, prefilter, run_digest
 from triage.models import Paper, Status
 from triage.service import Triage
 from triage.sources.listing import load_listing
@@ -264,3 +264,40 @@ def test_empty_night_writes_no_file_and_sends_nothing(core: Triage, counting, tm
                         encoding="utf-8")
     later = run_digest(core, DigestOptions(feeds=[str(relisted)], top_n=1), critic=counting())
     assert later.night == date(2026, 3, 5) and later.old == 6 and later.path is None
+
+
+def test_the_best_ranked_are_judged_with_the_conclusion_from_their_pdf(counting, tmp_path: Path) -> None:
+    """--pdf-top 2: the first paper's PDF comes from the loopback arXiv, the second's is missing (abstract only)."""
+    from tests.servers.arxiv_replay import ArxivReplay, make_pdf
+    from triage.config import ArxivSettings
+    from triage.fetch import sha256_bytes
+
+    with ArxivReplay() as arxiv:
+        settings = Settings.load().model_copy(update={"arxiv": ArxivSettings(
+            api_url=arxiv.api_url, pdf_url=arxiv.pdf_url, delay_s=0.0, max_retries=0)})
+        core = Triage(settings)
+        try:
+            ranked = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, dry_run=True))
+            first, second = ranked.top[0].entry, ranked.top[1].entry
+            pdf = make_pdf(first.title, body=first.abstract)
+            arxiv.serve_pdf(first.versioned_id, pdf)
+            critic = counting()
+            critic.inner = core.make_critic("offline")
+            report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, pdf_top=2), critic=critic)
+            assert report.exit_code == 0 and all(c.verdict for c in report.top)
+            pdfs = [r.path for r in arxiv.requests if r.path.startswith("/pdf/")]
+            assert pdfs == [f"/pdf/{first.versioned_id}", f"/pdf/{second.versioned_id}"]  # the third is never fetched
+            # The first verdict is on the PDF (abstract and conclusion); the second on its abstract, with a warning.
+            sections = pdf_sections(core, report.top[0])
+            assert sections.conclusion == "Modules compose." and sections.abstract == first.abstract
+            assert report.top[0].verdict.paper_hash == sha256_bytes(pdf) == sections.sha256
+            assert report.top[1].verdict.paper_hash == abstract_sections(second).sha256
+            missing = [w for w in report.warnings if "no PDF" in w]
+            assert len(missing) == 1 and missing[0].startswith(f"@{report.top[1].key}: no PDF (") and "HTTP 404" in missing[0]
+
+            # A rerun reads the PDF from the cache and calls no critic.
+            again = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, pdf_top=2), critic=critic)
+            assert again.critic_calls == 0 and [r.path for r in arxiv.requests if r.path.startswith("/pdf/")][2:] == [
+                f"/pdf/{second.versioned_id}"]  # only the missing one is tried again
+        finally:
+            core.close()

@@ -170,7 +170,6 @@ class ListingEntry:
             arxiv_version=self.version,
             url=f"https://arxiv.org/abs/{self.arxiv_id}",
             abstract=self.abstract,
-            pdf_url=f"https://arxiv.org/pdf/{self.versioned_id}",
             resolved_by=f"arxiv-listing:{self.source}" if self.source else "arxiv-listing",
         )
 
