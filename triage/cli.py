@@ -19,7 +19,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from triage import __version__
-from triage.errors import EXIT_USER, TriageError
+from triage.errors import EXIT_OK, EXIT_USER, TriageError
 
 app = typer.Typer(
     name="triage",
@@ -152,7 +152,7 @@ def run(
             where = "not written (dry run)" if dry_run else ("updated" if report.written else "unchanged")
             err(f"{decided} decided, {len(report.failed)} failed, {len(report.skipped)} already logged; {note} {where}")
         if report.failed:
-            raise typer.Exit(EXIT_USER)
+            raise typer.Exit(max(o.exit_code or EXIT_USER for o in report.failed))
 
 
 @app.command()
@@ -214,7 +214,7 @@ def score(
 
         core = service(ctx, critic=critic)
         items = []
-        failed = 0
+        worst = EXIT_OK  # a broken input is 1; an endpoint that failed is 3, so a script can retry later
         for ident in papers:
             try:
                 if ident.lower().endswith(".pdf") and Path(ident).is_file():
@@ -223,7 +223,7 @@ def score(
                 else:
                     paper, sections = core.add(ident)
             except TriageError as exc:
-                failed += 1
+                worst = max(worst, exc.exit_code)
                 err(f"{ident}: {exc}")
                 continue
             items.append((paper, sections))
@@ -231,7 +231,7 @@ def score(
         # Cached verdicts cost nothing; the rest are judged concurrently, within --max-cost.
         for result in core.judge_many(items, max_cost_usd=max_cost) if items else []:
             if result.verdict is None:
-                failed += 1
+                worst = max(worst, result.exit_code or EXIT_USER)
                 err(f"@{result.key}: {result.error}")
             else:
                 results.append(result.verdict)
@@ -246,8 +246,8 @@ def score(
                     mark = "" if not p.flagged else "  [unverified quote]"
                     shown = "n/a" if p.score is None else f"{p.score:4.1f}"
                     typer.echo(f"  {p.id:<16} {shown}  {p.rationale}{mark}")
-        if failed:
-            raise typer.Exit(EXIT_USER)
+        if worst:
+            raise typer.Exit(worst)
 
 
 def verdict_json(v) -> dict:

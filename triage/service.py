@@ -40,6 +40,7 @@ class Outcome:
     verdict: Verdict | None = None
     cached: bool = False
     written: bool = False
+    exit_code: int = 0  # for a failure: 1 the reader's input, 3 a service (arXiv, the LLM endpoint)
 
 
 @dataclass
@@ -390,33 +391,34 @@ class Triage:
 
         blocks: list[str] = []
         added: dict[str, tuple[Paper, Sections]] = {}
-        failed: dict[str, str] = {}
+        failed: dict[str, TriageError] = {}
         for i, key in enumerate(pending):
             if progress:
                 progress(f"@{key}", i, len(pending))
             try:
                 added[key] = self.add(key)
             except TriageError as exc:
-                failed[key] = str(exc)
+                failed[key] = exc
         judged = dict(zip(added, self.judge_many(list(added.values()), critic=critic, max_cost_usd=max_cost_usd,
                                                  progress=progress))) if added else {}
         for key in pending:
             if key in failed:
-                report.outcomes.append(Outcome(key=key, ok=False, message=failed[key]))
+                report.outcomes.append(Outcome(key=key, ok=False, message=str(failed[key]),
+                                               exit_code=failed[key].exit_code))
                 continue
             paper, sections = added[key]
             result = judged[key]
             if result.verdict is None:
                 if result.status == "error":
                     self._mark_error(paper.key, result.error)
-                report.outcomes.append(Outcome(key=key, ok=False, message=result.error))
+                report.outcomes.append(Outcome(key=key, ok=False, message=result.error, exit_code=result.exit_code))
                 continue
             verdict = result.verdict
             try:
                 self._apply_verdict(paper, verdict)
                 blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
             except TriageError as exc:
-                report.outcomes.append(Outcome(key=key, ok=False, message=str(exc)))
+                report.outcomes.append(Outcome(key=key, ok=False, message=str(exc), exit_code=exc.exit_code))
                 continue
             report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=result.cached, written=not dry_run))
         if progress:

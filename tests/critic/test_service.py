@@ -144,3 +144,18 @@ def test_cli_score_max_cost(core, sample_pdfs, openai_server):
     pdf = str(sample_pdfs["moreauBenchmarkingTabularCrop2022"])
     code, out, err = invoke("--home", str(core.settings.home), "score", pdf, "--critic", "llm", "--max-cost", "0")
     assert code == 1 and "budget" in err and openai_server.calls == 0
+
+
+def test_cli_an_endpoint_that_stays_down_is_exit_3_and_a_broken_input_is_1(core, sample_pdfs, openai_server, tmp_path):
+    """Exit 3 tells a script to retry later; 1 that the input must be fixed. The worst of the papers wins."""
+    pdf = str(sample_pdfs["moreauBenchmarkingTabularCrop2022"])
+    home = str(core.settings.home)
+    openai_server.default = "500"  # every call, every retry
+    code, out, err = invoke("--home", home, "score", pdf, "--critic", "llm")
+    assert code == 3 and "moreauBenchmarkingTabularCrop2022" in err and "Traceback" not in err
+    not_a_pdf = tmp_path / "page.pdf"
+    not_a_pdf.write_text("<html>Too Many Requests</html>", encoding="utf-8")
+    code, out, err = invoke("--home", home, "score", str(not_a_pdf), "--critic", "llm")
+    assert code == 1 and "not a PDF" in err
+    code, out, err = invoke("--home", home, "score", str(not_a_pdf), pdf, "--critic", "llm")
+    assert code == 3

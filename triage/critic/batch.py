@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from triage.critic.base import Critic
 from triage.critic.constitution import Constitution
-from triage.errors import BudgetExceeded, TriageError
+from triage.errors import EXIT_USER, BudgetExceeded, TriageError
 from triage.models import Paper, Sections, Verdict
 
 __all__ = ["Budget", "BatchResult", "judge_batch", "judge_batch_async"]
@@ -86,6 +86,7 @@ class BatchResult:
     verdict: Verdict | None = None
     error: str = ""
     cached: bool = False
+    exit_code: int = 0  # for a failure: the CLI's code (3 when the endpoint failed, 1 otherwise)
 
     @property
     def ok(self) -> bool:
@@ -127,9 +128,10 @@ async def judge_batch_async(
             except BudgetExceeded as exc:
                 result = BatchResult(key=paper.key, status="budget", error=str(exc))
             except TriageError as exc:
-                result = BatchResult(key=paper.key, status="error", error=str(exc))
+                result = BatchResult(key=paper.key, status="error", error=str(exc), exit_code=exc.exit_code)
             except Exception as exc:  # one paper's surprise must not sink the batch
-                result = BatchResult(key=paper.key, status="error", error=f"{type(exc).__name__}: {exc}")
+                result = BatchResult(key=paper.key, status="error", error=f"{type(exc).__name__}: {exc}",
+                                     exit_code=EXIT_USER)
         if on_result is not None:
             on_result(result)
         return result
