@@ -215,3 +215,12 @@ def test_search_and_similar_on_the_sample_papers(workspace: Path, sample_papers:
     keys = [h["key"] for h in json.loads(out)]
     assert "okaforRoutingAdaptersFrozen2024" not in keys
     assert keys.index("moreauBenchmarkingTabularCrop2022") > 0  # the farm paper is not the closest
+
+
+@pytest.mark.parametrize("command", ["promote", "drop", "undo", "history", "similar", "explain"])
+@pytest.mark.parametrize("hostile", ["../../etc/passwd", "a\x00b", "k" * 10_000])
+def test_a_hostile_key_is_one_short_line_and_exit_1(command: str, hostile: str) -> None:
+    code, out, err = invoke(command, hostile)
+    lines = err.strip().splitlines()
+    assert code == 1 and lines[0].startswith("error: not a citekey:") and len(lines[0]) < 120, err
+    assert "Traceback" not in err and out == ""

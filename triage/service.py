@@ -80,6 +80,17 @@ class RunReport:
         }
 
 
+def paper_key(raw: str) -> str:
+    """A citekey from ``@key`` or ``key``; anything that could not be one is refused, shortened in the message."""
+    from triage.citekey import is_safe_key
+
+    key = raw.strip().lstrip("@")
+    if not is_safe_key(key):
+        shown = key if len(key) <= 60 else key[:57] + "…"
+        raise TriageError(f"not a citekey: {shown!r}", hint="citekeys look like pfeifferModularDeepLearning2023")
+    return key
+
+
 class Triage:
     """The core library's entry point; pass your own ``Settings`` (tests do)."""
 
@@ -282,7 +293,7 @@ class Triage:
         from triage.critic.llm import read_trace, trace_path
         from triage.errors import StoreError
 
-        key = key.lstrip("@")
+        key = paper_key(key)
         verdict = self.state.latest_verdict(key)
         trace = None
         if verdict is not None:
@@ -311,7 +322,7 @@ class Triage:
 
     def set_status(self, key: str, status: Status, *, reason: str = "", note: Path | None = None) -> Transition:
         """A reader's decision (promote, keep, drop, done); appended to ``note`` as the reader would."""
-        key = key.lstrip("@")
+        key = paper_key(key)
         transition = self.state.set_status(key, status, actor="reader", reason=reason or "reader decision")
         self._after_transition(transition, note)
         return transition
@@ -326,13 +337,13 @@ class Triage:
 
     def undo(self, key: str, *, note: Path | None = None) -> Transition:
         """Undo the latest decision; the note keeps what was written and gets the correction after it."""
-        transition = self.state.undo(key.lstrip("@"))
+        transition = self.state.undo(paper_key(key))
         self._after_transition(transition, note)
         return transition
 
     def history(self, key: str) -> list[Transition]:
         """Every status change of a paper."""
-        return self.state.history(key.lstrip("@"))
+        return self.state.history(paper_key(key))
 
     def _after_transition(self, transition: Transition, note: Path | None) -> None:
         if self._index is not None or self.settings.chroma_dir.exists():
@@ -355,7 +366,7 @@ class Triage:
 
     def similar(self, key: str, *, k: int = 5):
         """Papers like paper ``key``."""
-        return self.index.similar(key.lstrip("@"), k=k)
+        return self.index.similar(paper_key(key), k=k)
 
     # -- a whole note ---------------------------------------------------------
 
