@@ -708,12 +708,14 @@ def fetch(
     papers: Annotated[list[str], typer.Argument(help="Citekeys (@key or key), arXiv ids, arXiv/PDF URLs or DOIs.")],
     library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help="BibTeX / CSL-JSON / BBT JSON export (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: one object per paper.")] = False,
+    pick: Annotated[Optional[str], typer.Option("--pick", metavar="ARXIV_ID", help="For one ambiguous citekey: the arXiv paper it names, remembered for good.")] = None,
 ) -> None:
     """Resolve papers and make sure each PDF is local (attachment, cache, or a download from arXiv).
 
     With --offline only attachments and the cache are used; keys that cannot be
-    served are listed.  Exit 1 if any paper could not be resolved or fetched
-    (3 if arXiv or a download failed).
+    served are listed.  A citekey that matches several arXiv papers lists them;
+    settle it once with --pick.  Exit 1 if any paper could not be resolved or
+    fetched (3 if arXiv or a download failed).
     """
     with handled():
         import time
@@ -724,6 +726,10 @@ def fetch(
         if library:
             overrides["library"] = [p.resolve() for p in library]
         core = service(ctx, **overrides)
+        if pick is not None:
+            if len(papers) != 1:
+                raise typer.BadParameter("--pick settles one citekey: name just that one", param_hint="--pick")
+            core.pick(papers[0], pick)
         results, codes = [], []
         for ident in papers:
             started = time.monotonic()

@@ -184,6 +184,12 @@ class Triage:
 
         return resolve(identifier, self.settings, self.library())
 
+    def pick(self, key: str, arxiv_id: str) -> Paper:
+        """Settle an ambiguous citekey: ``key`` is the arXiv paper ``arxiv_id`` from now on (every surface)."""
+        from triage.sources import pick
+
+        return pick(key, arxiv_id, self.settings, self.library())
+
     def fetch(self, identifier: str) -> Paper:
         """Resolve and make sure the PDF is local; ``paper.pdf_path`` points at it."""
         from triage.fetch import fetch_pdf

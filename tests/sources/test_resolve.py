@@ -242,3 +242,28 @@ def test_remembered_answers_expire_online_but_not_offline(settings: Settings, re
     assert resolve("2302.11529", settings).arxiv_version == 2 and len(replay.requests) == n + 1
     cache.write_text("{not json")
     assert resolve("2302.11529", settings).key == "arXiv-2302.11529"  # damaged cache: the bare record
+
+
+def test_a_picked_candidate_never_expires_and_the_library_still_wins(settings: Settings, replay: ArxivReplay) -> None:
+    import json
+
+    from triage.sources import pick
+
+    with pytest.raises(AmbiguousKeyError):
+        resolve("zhangSparseMixtureExperts2022", settings)
+    chosen = pick("@zhangSparseMixtureExperts2022", "2302.11529", settings)
+    assert (chosen.key, chosen.arxiv_id, chosen.resolved_by) == ("zhangSparseMixtureExperts2022", "2302.11529",
+                                                                  "arxiv-search, picked")
+    cache = settings.cache_dir / "resolved.json"
+    data = json.loads(cache.read_text())
+    data["citekey:zhangSparseMixtureExperts2022"]["at"] = 0  # picked in 1970: still the reader's choice
+    cache.write_text(json.dumps(data))
+    n = len(replay.requests)
+    assert resolve("zhangSparseMixtureExperts2022", settings) == chosen and len(replay.requests) == n
+
+    with pytest.raises(SourceError, match="is not an arXiv id"):
+        pick("zhangSparseMixtureExperts2022", "someOtherKey2020", settings)
+    with pytest.raises(SourceError, match="is not a citekey"):
+        pick("zhangSparseMixtureExperts2022", "../../etc/passwd", settings)
+    with pytest.raises(SourceError, match="is not a citekey"):
+        pick("2302.11529", "2302.11529", settings)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from triage.sources.bibtex import Library, forget_library, load_library, remember_library, remembered_libraries
-from triage.sources.resolve import Identifier, parse_identifier, resolve
+from triage.sources.resolve import Identifier, parse_identifier, pick, resolve
 
 if TYPE_CHECKING:
     from triage.sources.arxiv import ArxivClient
@@ -26,6 +26,7 @@ __all__ = [
     "Identifier",
     "parse_identifier",
     "resolve",
+    "pick",
     "ArxivClient",
 ]
 

@@ -11,8 +11,8 @@ Better BibTeX default pattern: ``au:<author> AND ti:<word>…`` (then the title
 words alone, for authors whose name particles the key folded away, like
 ``vandenoord``), keeping candidates whose first author, title start and year
 agree with the key.  One candidate resolves; several raise
-``AmbiguousKeyError`` with the candidates for the reader to choose; none raise
-``SourceError``.  Keys are checked before anything else: a key that could not
+``AmbiguousKeyError`` with the candidates for the reader to choose (``pick``
+records the choice for good); none raise ``SourceError``.  Keys are checked before anything else: a key that could not
 be a citekey (a path, a NUL byte, 10 kB of text) is refused, never used.
 """
 
@@ -37,7 +37,7 @@ from triage.sources.bibtex import ARXIV_NEW, ARXIV_OLD, Library
 if TYPE_CHECKING:
     from triage.sources.arxiv import ArxivClient
 
-__all__ = ["Identifier", "parse_identifier", "resolve", "search_citekey"]
+__all__ = ["Identifier", "parse_identifier", "resolve", "pick", "search_citekey"]
 
 Kind = Literal["citekey", "arxiv", "doi", "url"]
 
@@ -150,6 +150,25 @@ def resolve(identifier: str, settings: Settings, library: Library | None = None,
                       hint="use the paper's arXiv id, a direct PDF link, or add it to your library")
 
 
+def pick(key: str, arxiv_id: str, settings: Settings, library: Library | None = None, *,
+         arxiv: ArxivClient | None = None) -> Paper:
+    """The reader's answer to an ambiguous citekey: from now on ``key`` is the arXiv paper ``arxiv_id``.
+
+    The choice is remembered without expiry (arXiv would answer ambiguously
+    again); a library entry for ``key`` still comes first.
+    """
+    cited, chosen = parse_identifier(key), parse_identifier(arxiv_id)
+    if cited.kind != "citekey":
+        raise SourceError(f"{key!r} is not a citekey", hint="pick names a citekey and the arXiv id it stands for")
+    if chosen.kind != "arxiv":
+        raise SourceError(f"{arxiv_id!r} is not an arXiv id", hint="e.g. 2302.11529, as the candidates list them")
+    paper = resolve(arxiv_id, settings, library, arxiv=arxiv)
+    aliases = [*paper.aliases, paper.key] if paper.key != cited.value else paper.aliases
+    paper = paper.model_copy(update={"key": cited.value, "aliases": aliases, "resolved_by": "arxiv-search, picked"})
+    _remember(settings, f"citekey:{cited.value}", paper, pinned=True)
+    return paper
+
+
 def _from_arxiv(settings: Settings, client: ArxivClient | None, call: Callable[[ArxivClient], Paper],
                 ident: Identifier) -> Paper:
     if settings.fetch.offline:
@@ -182,14 +201,15 @@ def _cached(settings: Settings, name: str) -> Paper | None:
         entry = json.loads(_resolved_file(settings).read_text(encoding="utf-8")).get(name)
         if not isinstance(entry, dict):
             return None
-        if not settings.fetch.offline and time.time() - float(entry.get("at", 0)) > _FRESH_S:
+        stale = time.time() - float(entry.get("at", 0)) > _FRESH_S
+        if stale and not entry.get("pinned") and not settings.fetch.offline:
             return None
         return Paper.model_validate(entry["paper"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a damaged cache costs one more request, nothing else
 
 
-def _remember(settings: Settings, name: str, paper: Paper) -> None:
+def _remember(settings: Settings, name: str, paper: Paper, *, pinned: bool = False) -> None:
     from filelock import FileLock
 
     target = _resolved_file(settings)
@@ -201,10 +221,12 @@ def _remember(settings: Settings, name: str, paper: Paper) -> None:
                 data = data if isinstance(data, dict) else {}
             except (OSError, ValueError):
                 data = {}
-            data[name] = {"at": time.time(), "paper": paper.model_dump(mode="json")}
+            data[name] = {"at": time.time(), "paper": paper.model_dump(mode="json"), "pinned": pinned}
             write_atomic(target, json.dumps(data, ensure_ascii=False))
-    except OSError:
-        pass  # remembering is an optimisation; the paper is resolved either way
+    except OSError as exc:
+        if pinned:  # the reader's choice is not an optimisation: it must not be lost silently
+            raise SourceError(f"could not record the choice for {name}: {exc.strerror or exc}") from None
+        # remembering an answer is an optimisation; the paper is resolved either way
 
 
 def _by_id(ident: Identifier, client: ArxivClient) -> Paper:
@@ -280,7 +302,7 @@ def search_citekey(key: str, client: ArxivClient, *, max_results: int = 20) -> P
             listing = "; ".join(f"{p.arxiv_id} {p.title!r} ({p.year})" for p in candidates[:5])
             raise AmbiguousKeyError(f"@{key} matches {len(candidates)} arXiv papers: {listing}",
                                     candidates=candidates,
-                                    hint="name the paper by its arXiv id, or add it to your library")
+                                    hint=f"pick one: triage fetch @{key} --pick <arXiv id> (or add it to your library)")
     raise SourceError(f"no arXiv paper matches @{key} (author {parts.author}, title "
                       f"{' '.join(parts.title_words)}…, {parts.year})",
                       hint="add it to your library, or name the paper by arXiv id or DOI")
