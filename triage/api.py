@@ -229,6 +229,8 @@ def _triage_handler(core: Any, settings: Settings) -> Any:
     def handle(job: Job) -> dict:
         identifier = job.params["id"]
         note = job.params.get("note")
+        if job.params.get("pick"):
+            core.pick(identifier, job.params["pick"])
         result: dict[str, Any] = {"note": note, "written": False, "message": ""}
         if note:
             # The folders may have changed since the request: check again before writing.
@@ -343,6 +345,9 @@ class AddPaper(BaseModel):
                     description="A citekey (with or without @), an arXiv id, or a URL")
     note: str | None = Field(default=None, max_length=4096, pattern=NOTE_PATTERN,
                              description="Also append the entry to this note (inside api.note_dirs)")
+    pick: str | None = Field(default=None, max_length=64, pattern=r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})$",
+                             description="For a citekey arXiv finds several papers for (a job error lists them): "
+                                         "the arXiv id it names, remembered for good")
 
 
 class JobOut(BaseModel):
@@ -712,7 +717,8 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
         """Triage a paper (citekey, arXiv id or URL) in the background; poll the job. Same paper, same job."""
         note = note_or_none(body.note)
         target = job_target(body.id, note)
-        job, _created = jobs.submit("triage", target, {"id": body.id.strip(), "note": str(note) if note else None})
+        params = {"id": body.id.strip(), "note": str(note) if note else None, "pick": body.pick}
+        job, _created = jobs.submit("triage", target, params)
         return JSONResponse(jsonable_encoder(job.to_dict()), status_code=202, headers={"Location": f"/jobs/{job.id}"})
 
     @api.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from triage.notes import Note
     from tui.views import LogRow, Page, PaperView
 
-__all__ = ["LogLoaded", "DetailLoaded", "PaperChanged", "TaskStarted", "TaskProgress", "TaskFinished", "Failed"]
+__all__ = ["LogLoaded", "Ambiguous", "DetailLoaded", "PaperChanged", "TaskStarted", "TaskProgress", "TaskFinished", "Failed"]
 
 
 class LogLoaded(Message):
@@ -29,6 +29,15 @@ class LogLoaded(Message):
         self.note = note
         self.counts = counts or {}
         self.keep = keep
+
+
+class Ambiguous(Message):
+    """A citekey arXiv answers with several papers: the reader picks one."""
+
+    def __init__(self, key: str, candidates: list) -> None:
+        super().__init__()
+        self.key = key
+        self.candidates = candidates
 
 
 class DetailLoaded(Message):

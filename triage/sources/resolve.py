@@ -302,7 +302,7 @@ def search_citekey(key: str, client: ArxivClient, *, max_results: int = 20) -> P
             listing = "; ".join(f"{p.arxiv_id} {p.title!r} ({p.year})" for p in candidates[:5])
             raise AmbiguousKeyError(f"@{key} matches {len(candidates)} arXiv papers: {listing}",
                                     candidates=candidates,
-                                    hint=f"pick one: triage fetch @{key} --pick <arXiv id> (or add it to your library)")
+                                    hint=f"pick one by its arXiv id: triage fetch @{key} --pick ID (the TUI asks; the API takes \"pick\")")
     raise SourceError(f"no arXiv paper matches @{key} (author {parts.author}, title "
                       f"{' '.join(parts.title_words)}…, {parts.year})",
                       hint="add it to your library, or name the paper by arXiv id or DOI")

@@ -30,11 +30,21 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Tab, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from triage.errors import ConfigError, TriageError
+from triage.errors import AmbiguousKeyError, ConfigError, TriageError
 from triage.models import Status, Transition
 from tui import views
-from tui.messages import DetailLoaded, Failed, LogLoaded, PaperChanged, TaskFinished, TaskProgress, TaskStarted
+from tui.messages import (
+    Ambiguous,
+    DetailLoaded,
+    Failed,
+    LogLoaded,
+    PaperChanged,
+    TaskFinished,
+    TaskProgress,
+    TaskStarted,
+)
 from tui.screens.add_paper import AddPaperScreen
+from tui.screens.pick_paper import PickPaperScreen
 from tui.screens.search import SearchScreen
 from tui.widgets.note_panel import NotePanel
 from tui.widgets.paper_detail import PaperDetail
@@ -327,17 +337,38 @@ class MainScreen(Screen[None]):
         try:
             with self._slots, self._guard(f"Add {identifier}"):
                 self.post_message(TaskStarted(task, f"@{identifier} · resolving, extracting, judging…"))
-                if self.note_path is not None:
-                    outcome = self.core.triage_into_note(identifier, self.note_path)
-                    verdict, key = outcome.verdict, outcome.key
-                    where = "written to the note" if outcome.written else (outcome.message or "not written")
-                else:
-                    paper, _sections, verdict, _cached = self.core.triage(identifier)
-                    key, where = paper.key, "in the library"
+                try:
+                    if self.note_path is not None:
+                        outcome = self.core.triage_into_note(identifier, self.note_path)
+                        verdict, key = outcome.verdict, outcome.key
+                        where = "written to the note" if outcome.written else (outcome.message or "not written")
+                    else:
+                        paper, _sections, verdict, _cached = self.core.triage(identifier)
+                        key, where = paper.key, "in the library"
+                except AmbiguousKeyError as exc:
+                    self.post_message(Ambiguous(identifier.lstrip("@"), exc.candidates))
+                    return
                 summary = f"{verdict.decision.value} · {verdict.score:.1f}/10 · {where}" if verdict else where
                 self.post_message(PaperChanged(key, reload=True, note=summary, focus=self.selected == waiting_on))
         finally:
             self.post_message(TaskFinished(task))
+
+    @on(Ambiguous)
+    def _ambiguous(self, message: Ambiguous) -> None:
+        def chosen(arxiv_id: str | None) -> None:
+            if arxiv_id:
+                self.pick_and_triage(message.key, arxiv_id)
+            else:
+                self.say(f"@{message.key} left unresolved", title="Add", severity="warning")
+
+        self.app.push_screen(PickPaperScreen(message.key, message.candidates), chosen)
+
+    @work(thread=True, group="pick", exit_on_error=False)
+    def pick_and_triage(self, key: str, arxiv_id: str) -> None:
+        """Record the reader's choice for the key, then triage it as usual."""
+        with self._guard(f"@{key}"):
+            self.core.pick(key, arxiv_id)
+            self.app.call_from_thread(self.triage_paper, key)
 
     def action_run_note(self) -> None:
         """Triage every paper the note mentions that its log has not got yet."""
