@@ -276,32 +276,27 @@ def test_a_job_that_fails_says_why(client: TestClient, auth: dict) -> None:
 
 
 def test_an_ambiguous_key_fails_with_the_candidates_then_a_pick_settles_it(settings: Settings, auth: dict) -> None:
-    from tests.servers.arxiv_replay import ArxivReplay, atom_entry, atom_feed, make_pdf
-    from tests.sources.conftest import ATOM
+    from tests.servers.arxiv_replay import ArxivReplay
+    from tests.sources.conftest import AMBIGUOUS_KEY, ATOM, PICKED, serve_the_pick
     from triage.config import ArxivSettings
 
     with ArxivReplay() as arxiv:
         arxiv.load_atom_dir(ATOM)
-        arxiv.add_feed(atom_feed([atom_entry("2209.07654", 3, "Sparse Mixture of Experts Routing at Scale",
-                                             ["Yu Zhang"], summary="We route tokens to sparse experts.")],
-                                 params={"id_list": "2209.07654", "max_results": "100"}))
-        arxiv.serve_pdf("2209.07654v3", make_pdf("Sparse Mixture of Experts Routing at Scale"))
+        serve_the_pick(arxiv)
         online = settings.model_copy(update={"arxiv": ArxivSettings(api_url=arxiv.api_url, pdf_url=arxiv.pdf_url,
                                                                      delay_s=0.0, max_retries=0)})
         online.fetch.offline = False
         app = create_app(online)
         with TestClient(app) as client:
-            failed = wait_job(client, client.post("/papers", json={"id": "@zhangSparseMixtureExperts2022"},
+            failed = wait_job(client, client.post("/papers", json={"id": f"@{AMBIGUOUS_KEY}"},
                                                   headers=auth).json()["id"], auth)
             assert failed["error"]["type"] == "AmbiguousKeyError"
             assert "2201.04567" in failed["error"]["message"] and "pick" in failed["error"]["hint"]
-            assert_error(client.post("/papers", json={"id": "@zhangSparseMixtureExperts2022", "pick": "../x"},
-                                     headers=auth), 422)
-            done = wait_job(client, client.post("/papers", json={"id": "@zhangSparseMixtureExperts2022",
-                                                                 "pick": "2209.07654"}, headers=auth).json()["id"], auth)
+            assert_error(client.post("/papers", json={"id": f"@{AMBIGUOUS_KEY}", "pick": "../x"}, headers=auth), 422)
+            picked = client.post("/papers", json={"id": f"@{AMBIGUOUS_KEY}", "pick": PICKED}, headers=auth).json()
+            done = wait_job(client, picked["id"], auth)
             assert done["status"] == "done", done["error"]
-            paper = client.get("/papers/zhangSparseMixtureExperts2022", headers=auth).json()
-            assert paper["paper"]["arxiv_id"] == "2209.07654"
+            assert client.get(f"/papers/{AMBIGUOUS_KEY}", headers=auth).json()["paper"]["arxiv_id"] == PICKED
         app.state.core.close()
 
 

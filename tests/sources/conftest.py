@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.arxiv_replay import ArxivReplay, make_pdf
+from tests.servers.arxiv_replay import ArxivReplay, atom_entry, atom_feed, make_pdf
 from triage.config import ArxivSettings, FetchSettings, Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -50,3 +50,15 @@ def settings_for(server: ArxivReplay, home: Path, **arxiv: object) -> Settings:
 def settings(replay: ArxivReplay, triage_home: Path) -> Settings:
     """Settings pointed at ``replay``."""
     return settings_for(replay, triage_home)
+
+
+#: A citekey the project's Atom fixtures answer with two papers, and the one a reader picks.
+AMBIGUOUS_KEY, PICKED = "zhangSparseMixtureExperts2022", "2209.07654"
+
+
+def serve_the_pick(server: ArxivReplay) -> None:
+    """Let ``server`` answer the id lookup and the PDF download of ``PICKED`` (the search is in ATOM)."""
+    entry = atom_entry(PICKED, 3, "Sparse Mixture of Experts Routing at Scale", ["Yu Zhang", "Ana Souza"],
+                       summary="We route tokens to sparse experts.", published="2022-09-15T08:00:00Z")
+    server.add_feed(atom_feed([entry], params={"id_list": PICKED, "max_results": "100"}))
+    server.serve_pdf(f"{PICKED}v3", make_pdf("Sparse Mixture of Experts Routing at Scale"))

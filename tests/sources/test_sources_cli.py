@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.servers.arxiv_replay import ArxivReplay, make_pdf
-from tests.sources.conftest import BIB
+from tests.sources.conftest import AMBIGUOUS_KEY, BIB, PICKED, serve_the_pick
 from triage.cli import app
 
 
@@ -122,26 +122,21 @@ def test_time_per_fetch_with_the_rate_limiter(replay: ArxivReplay, triage_home: 
 
 
 def test_fetch_pick_settles_an_ambiguous_citekey_for_good(env: Path, replay: ArxivReplay) -> None:
-    from tests.servers.arxiv_replay import atom_entry, atom_feed
-
-    key = "zhangSparseMixtureExperts2022"
-    entry = atom_entry("2209.07654", 3, "Sparse Mixture of Experts Routing at Scale", ["Yu Zhang", "Ana Souza"],
-                       published="2022-09-15T08:00:00Z")
-    replay.add_feed(atom_feed([entry], params={"id_list": "2209.07654", "max_results": "100"}))
-    replay.serve_pdf("2209.07654v3", make_pdf("Sparse Mixture of Experts Routing at Scale"))
+    key = AMBIGUOUS_KEY
+    serve_the_pick(replay)
     assert run("fetch", f"@{key}").exit_code == 1  # ambiguous: the reader must choose
     assert "--pick" in run("fetch", f"@{key}").stderr  # and is told how
 
-    result = run("fetch", f"@{key}", "--pick", "2209.07654", "--json")
+    result = run("fetch", f"@{key}", "--pick", PICKED, "--json")
     assert result.exit_code == 0, (result.stderr, replay.unmatched)
     (row,) = json.loads(result.stdout)
-    assert (row["key"], row["arxiv_id"], row["resolved_by"]) == (key, "2209.07654", "arxiv-search, picked")
+    assert (row["key"], row["arxiv_id"], row["resolved_by"]) == (key, PICKED, "arxiv-search, picked")
 
     # From now on the key names that paper, offline too, however old the choice.
     requests = len(replay.api_requests())
     result = run("--offline", "fetch", key, "--json")
-    assert result.exit_code == 0 and json.loads(result.stdout)[0]["arxiv_id"] == "2209.07654"
+    assert result.exit_code == 0 and json.loads(result.stdout)[0]["arxiv_id"] == PICKED
     assert len(replay.api_requests()) == requests
 
-    assert run("fetch", key, "2002.11794", "--pick", "2209.07654").exit_code == 2  # one key at a time
+    assert run("fetch", key, "2002.11794", "--pick", PICKED).exit_code == 2  # one key at a time
     assert run("fetch", key, "--pick", "not-an-id").exit_code == 1

@@ -113,20 +113,16 @@ async def test_triage_the_whole_note_then_search_and_similar(workspace: tuple[Tr
 
 async def test_an_ambiguous_citekey_asks_which_paper_then_triages_the_pick(workspace: tuple[Triage, Path]) -> None:
     """arXiv (the loopback replay of the project's Atom fixtures) answers the key with two papers."""
-    from tests.servers.arxiv_replay import ArxivReplay, atom_entry, atom_feed, make_pdf
-    from tests.sources.conftest import ATOM
+    from tests.servers.arxiv_replay import ArxivReplay
+    from tests.sources.conftest import AMBIGUOUS_KEY, ATOM, PICKED, serve_the_pick
     from triage.config import ArxivSettings
     from tui.screens.pick_paper import PickPaperScreen
 
     core, note = workspace
-    key = "zhangSparseMixtureExperts2022"
+    key = AMBIGUOUS_KEY
     with ArxivReplay() as arxiv:
         arxiv.load_atom_dir(ATOM)
-        arxiv.add_feed(atom_feed([atom_entry("2209.07654", 3, "Sparse Mixture of Experts Routing at Scale",
-                                             ["Yu Zhang", "Ana Souza"], summary="We route tokens to sparse experts.",
-                                             published="2022-09-15T08:00:00Z")],
-                                 params={"id_list": "2209.07654", "max_results": "100"}))
-        arxiv.serve_pdf("2209.07654v3", make_pdf("Sparse Mixture of Experts Routing at Scale"))
+        serve_the_pick(arxiv)
         core.settings.fetch.offline = False
         core.settings.arxiv = ArxivSettings(api_url=arxiv.api_url, pdf_url=arxiv.pdf_url, delay_s=0.0, max_retries=0)
         app = make_app(core=core, note=note)
@@ -136,10 +132,10 @@ async def test_an_ambiguous_citekey_asks_which_paper_then_triages_the_pick(works
             assert await wait_until(pilot, lambda: isinstance(app.screen, PickPaperScreen))
             options = app.screen.query_one("#pick-options")
             ids = [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
-            assert sorted(ids) == ["2201.04567", "2209.07654"] and options.highlighted == 0
-            await pilot.press(*["down"] * ids.index("2209.07654"), "enter")
+            assert sorted(ids) == ["2201.04567", PICKED] and options.highlighted == 0
+            await pilot.press(*["down"] * ids.index(PICKED), "enter")
             assert await wait_until(pilot, lambda: key in main_screen(pilot).query_one(ReadingLog).rows_by_key)
             await settle(pilot)
-            assert core.state.get(key).paper.arxiv_id == "2209.07654"
+            assert core.state.get(key).paper.arxiv_id == PICKED
             assert f"(@{key})]" in note.read_text(encoding="utf-8")  # its entry is in the log
             assert not notes_of(pilot, "error")
