@@ -224,3 +224,31 @@ def test_a_hostile_key_is_one_short_line_and_exit_1(command: str, hostile: str) 
     lines = err.strip().splitlines()
     assert code == 1 and lines[0].startswith("error: not a citekey:") and len(lines[0]) < 120, err
     assert "Traceback" not in err and out == ""
+
+
+def test_run_on_a_vault_triages_its_queue_each_paper_into_the_note_that_named_it_first(
+    tmp_path: Path, sample_papers: Path
+) -> None:
+    vault = tmp_path / "vault"
+    (vault / "2026").mkdir(parents=True)
+    first = vault / "2026" / "a-monday.md"
+    second = vault / "2026" / "b-tuesday.md"
+    first.write_text("## Context\n- @okaforRoutingAdaptersFrozen2024 and @moreauBenchmarkingTabularCrop2022\n\n"
+                     "## Log\n", encoding="utf-8")
+    second_text = ("## Context\n- @okaforRoutingAdaptersFrozen2024 again, and @haddadFederatedLoRAMerging2024\n\n"
+                   "## Log\n- [skim(@haddadFederatedLoRAMerging2024)]\n  - skimmed by hand\n")
+    second.write_text(second_text, encoding="utf-8")
+    before = first.read_text(encoding="utf-8")
+
+    code, out, err = invoke("queue", str(vault))
+    assert code == 0 and "@okaforRoutingAdaptersFrozen2024" in out and "@haddad" not in out
+
+    code, out, err = invoke("run", str(vault), "--library", str(sample_papers / "library.bib"), "--critic", "offline")
+    assert code == 0, err
+    after = first.read_text(encoding="utf-8")
+    assert after.startswith(before)
+    assert "(@okaforRoutingAdaptersFrozen2024)]" in after and "(@moreauBenchmarkingTabularCrop2022)]" in after
+    assert second.read_text(encoding="utf-8") == second_text  # okafor went to the note that named it first
+
+    code, out, err = invoke("run", str(vault), "--library", str(sample_papers / "library.bib"), "--json")
+    assert code == 0 and json.loads(out) == [] and first.read_text(encoding="utf-8") == after  # the queue is empty

@@ -121,38 +121,54 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
 @app.command()
 def run(
     ctx: typer.Context,
-    note: Annotated[Path, typer.Argument(help="The reading note (markdown) to triage.")],
+    note: Annotated[Path, typer.Argument(metavar="NOTE|DIR", help="A reading note, or a folder of notes (its queue: what 'triage queue' lists).")],
     library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help="BibTeX / CSL-JSON / BBT JSON export (repeatable).")] = None,
     critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge but do not write the note.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
 ) -> None:
-    """Triage every paper NOTE mentions that is not in its log yet, and append the entries."""
+    """Triage every paper NOTE mentions that is not in its log yet, and append the entries.
+
+    With a folder (a vault), its queue: every paper its notes mention and none
+    has an entry for, each written to the note that mentioned it first.
+    """
     with handled():
         overrides: dict[str, Any] = {"critic": critic}
         if library:
             overrides["library"] = [p.resolve() for p in library]
         core = service(ctx, **overrides)
         with progress_bar("triage") as progress:
-            report = core.run_note(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)
+            if note.is_dir():
+                reports = core.run_queue(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)
+            else:
+                reports = [core.run_note(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)]
         if as_json:
-            print_json(report.to_dict())
+            print_json([r.to_dict() for r in reports] if note.is_dir() else reports[0].to_dict())
         else:
-            for o in report.outcomes:
-                if o.ok and o.verdict:
-                    v = o.verdict
-                    cached = " (cached)" if o.cached else ""
-                    typer.echo(f"@{o.key}: {v.decision.value} {v.score:.1f}/10 [{v.critic}]{cached}")
-            if report.skipped:
-                typer.echo(f"already in the log: {', '.join('@' + k for k in report.skipped)}")
-            for o in report.failed:
-                err(f"@{o.key}: {o.message}")
-            decided = sum(o.ok for o in report.outcomes)
-            where = "not written (dry run)" if dry_run else ("updated" if report.written else "unchanged")
-            err(f"{decided} decided, {len(report.failed)} failed, {len(report.skipped)} already logged; {note} {where}")
-        if report.failed:
-            raise typer.Exit(max(o.exit_code or EXIT_USER for o in report.failed))
+            for report in reports:
+                _print_run(report, dry_run)
+            if note.is_dir() and not reports:
+                err(f"nothing queued in {note}: every paper mentioned has an entry")
+        failed = [o for report in reports for o in report.failed]
+        if failed:
+            raise typer.Exit(max(o.exit_code or EXIT_USER for o in failed))
+
+
+def _print_run(report, dry_run: bool) -> None:
+    """One line per paper decided, failures on stderr, and a summary line for the note."""
+    for o in report.outcomes:
+        if o.ok and o.verdict:
+            v = o.verdict
+            cached = " (cached)" if o.cached else ""
+            typer.echo(f"@{o.key}: {v.decision.value} {v.score:.1f}/10 [{v.critic}]{cached}")
+    if report.skipped:
+        typer.echo(f"already in the log: {', '.join('@' + k for k in report.skipped)}")
+    for o in report.failed:
+        err(f"@{o.key}: {o.message}")
+    decided = sum(o.ok for o in report.outcomes)
+    where = "not written (dry run)" if dry_run else ("updated" if report.written else "unchanged")
+    err(f"{decided} decided, {len(report.failed)} failed, {len(report.skipped)} already logged; {report.note} {where}")
 
 
 @app.command()

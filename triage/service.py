@@ -384,8 +384,11 @@ class Triage:
         progress: Progress | None = None,
         critic: Critic | None = None,
         max_cost_usd: float | None = None,
+        only: set[str] | None = None,
     ) -> RunReport:
         """Triage every paper the note mentions that has no entry in its log yet, and append entries.
+
+        ``only`` narrows that to some keys (``run_queue`` sends each paper to one note).
 
         Papers that fail (unknown key, broken PDF, a critic error…) are reported
         and get no entry; a paper the critic failed on is marked ``error`` with
@@ -400,6 +403,8 @@ class Triage:
         pending: list[str] = []
         report = RunReport(note=note_path, dry_run=dry_run)
         for mention in note.mentions:
+            if only is not None and mention.key not in only:
+                continue
             if mention.key in logged:
                 if mention.key not in report.skipped:
                     report.skipped.append(mention.key)
@@ -444,6 +449,39 @@ class Triage:
             notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
             report.written = True
         return report
+
+    def run_queue(
+        self,
+        folder: Path,
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        critic: Critic | None = None,
+        max_cost_usd: float | None = None,
+    ) -> list[RunReport]:
+        """Triage the queue of a folder of notes: every paper they mention that none of them has an entry for.
+
+        Each paper's entry goes to the note that mentioned it first, so a paper
+        skimmed in one note is not skimmed again in another.  One report per note
+        written to, in path order; unreadable notes are skipped (``read_notes``).
+        """
+        from triage import notes
+
+        found, _unreadable = notes.read_notes(folder)
+        by_note: dict[Path, set[str]] = {}
+        for queued in notes.build_queue(found):
+            first_note = queued.mentions[0][0]
+            if first_note is not None:
+                by_note.setdefault(first_note, set()).add(queued.key)
+        spent = 0.0
+        reports = []
+        for path in sorted(by_note):
+            left = None if max_cost_usd is None else max(0.0, max_cost_usd - spent)
+            report = self.run_note(path, dry_run=dry_run, progress=progress, critic=critic, max_cost_usd=left,
+                                   only=by_note[path])
+            spent += sum(o.verdict.cost_usd for o in report.outcomes if o.verdict and not o.cached)
+            reports.append(report)
+        return reports
 
     def _mark_error(self, key: str, reason: str) -> None:
         """A paper the critic could not judge: status ``error`` with the reason (a later run retries it)."""
