@@ -59,6 +59,10 @@ __all__ = ["MainScreen", "FILTERS"]
 
 #: Status filters, in tab order; "all" shows every status.
 FILTERS = ("all", "skim", "read", "done", "dropped", "queued")
+#: News arriving within this window is said in one notification, at most this many lines of it.
+NEWS_WINDOW_S, NEWS_LINES = 0.25, 6
+#: Log reloads asked for within this window are done once.
+RELOAD_WINDOW_S = 0.1
 #: Papers triaged at the same time; more adds queue with a "waiting" progress line.
 TRIAGE_SLOTS = 2
 #: While work runs, how often new long-lived objects are moved out of the garbage collector's generations.
@@ -98,6 +102,10 @@ class MainScreen(Screen[None]):
         self.selected_status = ""
         self.note: Note | None = None
         self._detail_timer: Timer | None = None
+        self._news: list[tuple[str, str]] = []  # (key, what happened) not yet said
+        self._news_timer: Timer | None = None
+        self._reload_timer: Timer | None = None
+        self._reload_focus: str | None = None  # a paper the reader waits on, to select after the reload
         # Papers triaged at once: the rest wait their turn, so the note is written in order and the UI keeps its share of the CPU.
         self._slots = threading.BoundedSemaphore(TRIAGE_SLOTS)
 
@@ -211,14 +219,14 @@ class MainScreen(Screen[None]):
     def _paper_changed(self, message: PaperChanged) -> None:
         log = self.query_one(ReadingLog)
         if message.reload or message.row is None or message.row.key not in log.rows_by_key:
-            self.load_log(keep=message.key if message.focus else self.selected)
+            self._reload_soon(message.key if message.focus else None)
         else:
             log.update(message.row)
         if message.key and (message.key == self.selected or message.focus):
             self.selected = message.key
             self.load_detail(message.key, self._note_status(message.key))
         if message.note:
-            self.say(message.note, title=f"@{message.key}")
+            self._tell(message.key, message.note)
 
     @on(TaskStarted)
     def _task_started(self, message: TaskStarted) -> None:
@@ -251,6 +259,33 @@ class MainScreen(Screen[None]):
         """A bug in a worker is an error notification, not a crash (``exit_on_error=False``)."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.post_message(Failed(event.worker.name or "background task", f"{type(event.worker.error).__name__}: {event.worker.error}"))
+
+    def _reload_soon(self, focus: str | None) -> None:
+        # One reload for papers finishing together: each rebuilds the table and repaints the screen.
+        self._reload_focus = focus or self._reload_focus
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_WINDOW_S, self._reload_now)
+
+    def _reload_now(self) -> None:
+        focus, self._reload_focus, self._reload_timer = self._reload_focus, None, None
+        self.load_log(keep=focus or self.selected)
+
+    def _tell(self, key: str, news: str) -> None:
+        # Papers finishing together make one notification, not a stack of them: each toast is a
+        # mount and a relayout, and twenty in a second froze the screen (bench/bench_tui.py).
+        self._news.append((key, news))
+        if self._news_timer is None:
+            self._news_timer = self.set_timer(NEWS_WINDOW_S, self._say_news)
+
+    def _say_news(self) -> None:
+        news, self._news, self._news_timer = self._news, [], None
+        if len(news) == 1:
+            key, text = news[0]
+            self.say(text, title=f"@{key}")
+            return
+        shown = "\n".join(f"@{key}: {text}" for key, text in news[:NEWS_LINES])
+        more = f"\n… and {len(news) - NEWS_LINES} more" if len(news) > NEWS_LINES else ""
+        self.say(shown + more, title=f"{len(news)} papers")
 
     def say(self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None) -> None:
         """A notification whose text is shown as written (keys like ``[read(@key)]`` are not markup)."""

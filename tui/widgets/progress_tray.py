@@ -1,53 +1,48 @@
-"""One line per paper being worked on in the background, with its own progress bar."""
+"""One line per paper being worked on in the background, with its own progress bar.
+
+The tray draws every line itself instead of mounting a label and a progress
+bar widget per paper: with 20 papers added at once, mounting and removing
+those widgets re-laid out the whole screen 40 times and was the largest
+source of UI stalls (measured in ``bench/bench_tui.py``).
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, ProgressBar
+from dataclasses import dataclass
 
-__all__ = ["ProgressTray", "TaskLine"]
+from rich.console import Group
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+from textual.timer import Timer
+from textual.widget import Widget
 
+__all__ = ["ProgressTray"]
 
-class TaskLine(Horizontal):
-    """``@key  triaging…  [bar]``; indeterminate until a total is known."""
-
-    DEFAULT_CSS = """
-    TaskLine {
-        height: 1;
-    }
-    TaskLine > Label {
-        width: 1fr;
-        padding: 0 1;
-    }
-    TaskLine > ProgressBar {
-        width: 40;
-    }
-    """
-
-    def __init__(self, label: str) -> None:
-        super().__init__()
-        self.label = label
-        self.pending: tuple[int, int] | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.label)
-        bar = ProgressBar(total=None, show_eta=False)
-        if self.pending:
-            bar.update(progress=self.pending[0], total=self.pending[1])
-        yield bar
+#: Lines shown at most; the rest are counted on the last line.
+MAX_LINES = 8
+#: Indeterminate bars pulse; a few frames a second is enough to show life.
+PULSE_FPS = 4
 
 
-class ProgressTray(Vertical):
+@dataclass
+class _Task:
+    label: str
+    done: int = 0
+    total: int | None = None  # None until the amount of work is known: a pulsing bar
+
+
+class ProgressTray(Widget):
     """Shown only while something runs; a line per paper, removed when it finishes."""
 
     DEFAULT_CSS = """
     ProgressTray {
         height: auto;
-        max-height: 8;
+        max-height: 9;
         display: none;
         background: $boost;
         border-top: solid $primary 30%;
+        padding: 0 1;
     }
     ProgressTray.-busy {
         display: block;
@@ -56,41 +51,60 @@ class ProgressTray(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._lines: dict[str, TaskLine] = {}
+        self._tasks: dict[str, _Task] = {}
+        self._pulse: Timer | None = None
+        self._height = 0  # lines while busy: grows, never shrinks until idle, so a finish is no relayout
 
     def start(self, task: str, label: str) -> None:
         """Add a line for ``task`` (or relabel the one already there)."""
-        line = self._lines.get(task)
-        if line is not None:
-            line.label = label
-            if line.is_mounted:
-                line.query_one(Label).update(label)
-            return
-        line = self._lines[task] = TaskLine(label)
-        self.mount(line)
-        self.add_class("-busy")
+        if task in self._tasks:
+            self._tasks[task].label = label
+        else:
+            self._tasks[task] = _Task(label)
+        self._changed()
 
     def advance(self, task: str, label: str, done: int, total: int) -> None:
         """Update a line with a known amount of work."""
-        if task not in self._lines:
-            self.start(task, label)
-        line = self._lines[task]
-        line.label = label
-        if line.is_mounted:
-            line.query_one(Label).update(label)
-            line.query_one(ProgressBar).update(total=max(total, 1), progress=done)
-        else:
-            line.pending = (done, max(total, 1))
+        self._tasks[task] = _Task(label, done, max(total, 1))
+        self._changed()
 
     def finish(self, task: str) -> None:
         """Remove the line for ``task``; hide the tray when nothing runs."""
-        line = self._lines.pop(task, None)
-        if line is not None:
-            line.remove()
-        if not self._lines:
-            self.remove_class("-busy")
+        self._tasks.pop(task, None)
+        self._changed()
 
     @property
     def tasks(self) -> list[str]:
         """What is running, by task name (for tests and the title)."""
-        return list(self._lines)
+        return list(self._tasks)
+
+    def _changed(self) -> None:
+        busy = bool(self._tasks)
+        height = min(len(self._tasks), MAX_LINES) if busy else 0
+        relayout = busy != self.has_class("-busy") or height > self._height
+        self._height = max(self._height, height) if busy else 0
+        self.set_class(busy, "-busy")
+        if busy and self._pulse is None:
+            self._pulse = self.set_interval(1 / PULSE_FPS, self.refresh)
+        elif not busy and self._pulse is not None:
+            self._pulse.stop()
+            self._pulse = None
+        self.refresh(layout=relayout)
+
+    def render(self) -> Group:
+        grid = Table.grid(expand=True, padding=(0, 1))
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(width=40)
+        shown = list(self._tasks.values())
+        extra = 0
+        if len(shown) > MAX_LINES:
+            shown, extra = shown[: MAX_LINES - 1], len(shown) - (MAX_LINES - 1)
+        for t in shown:
+            # Labels carry paper keys and titles: plain text, never markup.
+            bar = ProgressBar(total=t.total, completed=t.done, pulse=t.total is None, width=40)
+            grid.add_row(Text(t.label), bar)
+        if extra:
+            grid.add_row(Text(f"… and {extra} more waiting", style="dim"), "")
+        for _ in range(self._height - len(shown) - bool(extra)):
+            grid.add_row("", "")  # keep the height the busy period reached
+        return Group(grid)
