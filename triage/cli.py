@@ -138,17 +138,18 @@ def run(
         if library:
             overrides["library"] = [p.resolve() for p in library]
         core = service(ctx, **overrides)
+        vault = note.is_dir()
         with progress_bar("triage") as progress:
-            if note.is_dir():
+            if vault:
                 reports = core.run_queue(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)
             else:
                 reports = [core.run_note(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)]
         if as_json:
-            print_json([r.to_dict() for r in reports] if note.is_dir() else reports[0].to_dict())
+            print_json([r.to_dict() for r in reports] if vault else reports[0].to_dict())
         else:
             for report in reports:
                 _print_run(report, dry_run)
-            if note.is_dir() and not reports:
+            if vault and not reports:
                 err(f"nothing queued in {note}: every paper mentioned has an entry")
         failed = [o for report in reports for o in report.failed]
         if failed:

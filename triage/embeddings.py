@@ -124,6 +124,7 @@ class ChildProcessMiniLM:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._requests = self._replies = None
+        atexit.register(self.close)  # once per embedder, however often its child is restarted
 
     def _start(self) -> None:
         # A plain subprocess, not multiprocessing: spawn passes inherited descriptors that a
@@ -139,7 +140,6 @@ class ChildProcessMiniLM:
         self._replies = Connection(os.dup(self._process.stdout.fileno()), writable=False)
         self._process.stdin.close()
         self._process.stdout.close()
-        atexit.register(self.close)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts`` in the child, a batch per round trip (each reply is small to unpickle)."""

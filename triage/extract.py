@@ -958,7 +958,6 @@ def snapshot(pdf: Path, regions: list[Region], out_png: Path, *, zoom: float = 2
         sheet.copy(pix, pix.irect)
         y += pix.height + gap
     out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out_png, sheet.tobytes("png"))
     return out_png
 
