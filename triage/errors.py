@@ -6,7 +6,8 @@
     │   └── AmbiguousKeyError   a citekey matched several candidates; the reader picks
     ├── PdfError                not a PDF, corrupt, encrypted, over the limits
     ├── CriticError             the LLM endpoint failed or answered nonsense
-    │   └── BudgetExceeded      the per-run cost cap was reached
+    │   ├── BudgetExceeded      the per-run cost cap was reached
+    │   └── NotJudged           nothing to judge, or no usable judgement: said so, never a 0.0
     ├── StoreError              SQLite state or the Chroma index
     └── NoteError               reading notes: missing, unreadable
         └── NoteConflictError   the note changed on disk under us and could not be re-applied
@@ -27,6 +28,7 @@ __all__ = [
     "PdfError",
     "CriticError",
     "BudgetExceeded",
+    "NotJudged",
     "StoreError",
     "NoteError",
     "NoteConflictError",
@@ -91,6 +93,22 @@ class BudgetExceeded(CriticError):
     """The run's cost cap would be exceeded by the next call."""
 
     exit_code = EXIT_USER
+
+
+class NotJudged(CriticError):
+    """No verdict can honestly be given: no text to judge, or an answer that judges nothing.
+
+    Surfaces report it as "not judged: <reason>"; it is never turned into a 0.0
+    verdict and never cached.  ``external`` marks a service's fault (an LLM that
+    answered nothing usable: exit 3) rather than the paper's (no text: exit 1).
+    """
+
+    exit_code = EXIT_USER
+
+    def __init__(self, message: str, hint: str = "", *, external: bool = False) -> None:
+        super().__init__(message, hint)
+        if external:
+            self.exit_code = EXIT_SERVICE
 
 
 class StoreError(TriageError):
