@@ -165,6 +165,7 @@ def labels_from_state(state) -> dict[str, Decision]:
 
 def labels_from_notes(paths: list[Path]) -> dict[str, Decision]:
     """Decisions the reader wrote into reading notes (entries triage wrote are not the reader's)."""
+    from triage.entries import is_critic_entry
     from triage.notes import read_notes
 
     labels: dict[str, Decision] = {}
@@ -172,9 +173,7 @@ def labels_from_notes(paths: list[Path]) -> dict[str, Decision]:
         found, _problems = read_notes(path)
         for note in found:
             for entry in note.entries:
-                body = "\n".join(entry.children)
-                by_triage = "triage:" in body or "promoted by the critic" in body
-                if by_triage:
+                if is_critic_entry(entry.children):
                     continue
                 if entry.status == "read":
                     labels[entry.key] = Decision.READ

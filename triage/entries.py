@@ -15,7 +15,11 @@ from triage.critic.evidence import verify_quote
 from triage.critic.offline import split_sentences
 from triage.models import Paper, Sections, Status, Transition, Verdict
 
-__all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", "verdict_line"]
+__all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", "verdict_line", "is_critic_entry",
+           "CRITIC_PROMOTION"]
+
+#: How a promotion by the critic begins; with the ``triage:`` verdict line, what marks an entry as the critic's.
+CRITIC_PROMOTION = "promoted by the critic"
 
 
 def key_sentence(text: str, verdict: Verdict) -> str:
@@ -26,6 +30,21 @@ def key_sentence(text: str, verdict: Verdict) -> str:
                 return quote.text
     sentences = split_sentences(text)
     return sentences[0] if sentences else ""
+
+
+def is_critic_entry(children: list[str]) -> bool:
+    """True when a log entry (its nested lines) was written by the critic rather than by the reader.
+
+    The reader's own entries are the ground truth the state and the personal
+    critic learn from, so every entry the critic writes carries a ``triage:``
+    line or begins its promotion with ``CRITIC_PROMOTION``; anything else in a
+    note, including what triage appended on a reader's command, is the reader's.
+    """
+    for line in children:
+        text = line.strip().removeprefix("- ").removeprefix("* ").strip()
+        if text.startswith("triage:") or text.startswith(CRITIC_PROMOTION):
+            return True
+    return False
 
 
 def verdict_line(verdict: Verdict) -> str:

@@ -510,7 +510,7 @@ class Triage:
         snapshot = None if dry_run else self._snapshot(paper, sections, note_path.parent / "asset")
         blocks = [entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.parent)]
         if verdict.decision is Decision.READ:
-            blocks.append(entries.promotion_entry(paper.key, f"promoted by the critic ({verdict.critic})"))
+            blocks.append(entries.promotion_entry(paper.key, f"{entries.CRITIC_PROMOTION} ({verdict.critic})"))
         return blocks
 
     def _snapshot(self, paper: Paper, sections: Sections, asset_dir: Path) -> Path | None:
