@@ -1,18 +1,18 @@
 """Fit the constitution's thresholds to the reader's own past decisions.
 
-Ground truth is what the reader decided, never what the critic did:
+Ground truth is what the reader decided, never what the critic did: each
+paper's standing reader decision in the state (``State.reader_decisions()``:
+promote → ``read``, keep → ``skim``, drop → ``drop``, ``done`` counts as read;
+undone ones excluded), wherever it was made — the CLI, the TUI, the API, or an
+entry the reader wrote in a note (the service syncs notes into the state
+first).
 
-* the reader's status changes in the state (``State.overrides()``: promote →
-  ``read``, drop → ``drop``, back to skim → ``skim``; ``done`` counts as read),
-  the latest one per paper, undone ones excluded;
-* optionally reading notes: a ``[read(@key)]`` entry the reader wrote (not one
-  triage wrote "promoted by the critic") → ``read``; a ``[skim(@key)]`` entry
-  without triage's verdict line and no read entry → ``skim``.  The state wins
-  when both speak about a paper.
-
-Each labelled paper's score is its newest verdict's principle scores
-re-aggregated under the *current* constitution's weights, so verdicts made
-before the reader re-weighted a principle still count.  The fit is a grid
+Each labelled paper's score is its newest verdict's; an LLM verdict's
+principle scores are re-aggregated under the *current* constitution's weights,
+so verdicts made before the reader re-weighted a principle still count.  A
+paper the reader decided on but no critic judged (one they logged by hand) is
+scored by ``score_of`` when given (the service passes the constitution-only
+reader model, which needs only its abstract).  The fit is a grid
 search over ``drop_below <= promote_at`` (steps of 0.25) for the best balanced
 accuracy over the classes present (mean per-class recall, so a reader who
 promotes one paper in ten is not fitted by "never promote"), ties broken by
@@ -22,6 +22,7 @@ Cohen's kappa and then by the smallest move from the current thresholds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,9 +30,9 @@ from triage.atomic import write_atomic
 from triage.critic.base import aggregate
 from triage.critic.constitution import Constitution, parse_constitution
 from triage.errors import ConfigError
-from triage.models import Decision, Status
+from triage.models import Decision, Paper, Status
 
-__all__ = ["Sample", "Agreement", "Calibration", "labels_from_state", "labels_from_notes", "fit", "calibrate",
+__all__ = ["Sample", "Agreement", "Calibration", "labels_from_state", "fit", "calibrate",
            "balanced_accuracy", "cohen_kappa", "write_thresholds"]
 
 _CLASSES = (Decision.READ, Decision.SKIM, Decision.DROP)
@@ -47,7 +48,7 @@ class Sample:
     key: str
     score: float
     label: Decision
-    source: str  # "state" or "note"
+    source: str  # where the reader decided: "note", "cli", "tui", "api"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Calibration:
     current: Agreement
     calibrated: Agreement
     counts: dict[str, int] = field(default_factory=dict)
+    unscored: list[str] = field(default_factory=list)  # decided by the reader, but nothing to score them on
 
     def to_dict(self) -> dict:
         """JSON-ready (``triage calibrate --json``)."""
@@ -81,6 +83,7 @@ class Calibration:
             "labels": self.counts,
             "current": self.current.to_dict(),
             "calibrated": self.calibrated.to_dict(),
+            "unscored": self.unscored,
             "samples": [{"key": s.key, "score": s.score, "reader": s.label.value, "from": s.source} for s in self.samples],
         }
 
@@ -151,69 +154,51 @@ def fit(samples: list[Sample], constitution: Constitution, step: float = 0.25) -
 # -- labels -----------------------------------------------------------------------------
 
 
-def labels_from_state(state) -> dict[str, Decision]:
-    """The reader's latest decision per paper, from the state's history."""
-    labels: dict[str, Decision] = {}
-    for t in state.overrides():
-        if t.reason.startswith("undo"):
-            # The undone decision is already excluded; what the undo restored was not decided anew.
-            continue
-        if t.new in _STATUS_LABEL:
-            labels[t.key] = _STATUS_LABEL[t.new]
-    return labels
-
-
-def labels_from_notes(paths: list[Path]) -> dict[str, Decision]:
-    """Decisions the reader wrote into reading notes (entries triage wrote are not the reader's)."""
-    from triage.entries import is_critic_entry
-    from triage.notes import read_notes
-
-    labels: dict[str, Decision] = {}
-    for path in paths:
-        found, _problems = read_notes(path)
-        for note in found:
-            for entry in note.entries:
-                if is_critic_entry(entry.children):
-                    continue
-                if entry.status == "read":
-                    labels[entry.key] = Decision.READ
-                elif entry.status in ("drop", "dropped"):
-                    labels.setdefault(entry.key, Decision.DROP)
-                elif entry.status == "skim":
-                    labels.setdefault(entry.key, Decision.SKIM)
-    return labels
+def labels_from_state(state) -> dict[str, tuple[Decision, str]]:
+    """The reader's standing decision per paper, and where it was made (``note``, ``cli``…)."""
+    return {paper.key: (_STATUS_LABEL[status], source or "state")
+            for paper, status, source in state.reader_decisions() if status in _STATUS_LABEL}
 
 
 def _score(verdict, constitution: Constitution) -> float:
     ids = {p.id for p in constitution.principles}
-    if any(p.id in ids for p in verdict.principles):
+    if verdict.critic.startswith("llm:") and any(p.id in ids for p in verdict.principles):
         return aggregate(verdict.principles, constitution)[0]
-    return verdict.score
+    return verdict.score  # the offline critic's score is the reader model's, not a mean of its principles
 
 
-def calibrate(state, constitution: Constitution, notes: list[Path] | None = None) -> Calibration:
+def calibrate(state, constitution: Constitution, score_of: Callable[[Paper], float | None] | None = None) -> Calibration:
     """Fit thresholds to the reader's decisions; ConfigError when there are too few to fit."""
-    labels = labels_from_notes(notes) if notes else {}
-    sources = dict.fromkeys(labels, "note")
-    for key, label in labels_from_state(state).items():
-        labels[key], sources[key] = label, "state"
-    samples = []
-    for key, label in sorted(labels.items()):
-        verdict = state.latest_verdict(key)
-        if verdict is not None:
-            samples.append(Sample(key=key, score=round(_score(verdict, constitution), 2), label=label, source=sources[key]))
+    labels = labels_from_state(state)
+    samples, unscored = [], []
+    for paper, _status, _source in state.reader_decisions():
+        if paper.key not in labels:
+            continue
+        label, source = labels[paper.key]
+        verdict = state.latest_verdict(paper.key)
+        score = _score(verdict, constitution) if verdict is not None else (score_of(paper) if score_of else None)
+        if score is None:
+            unscored.append(paper.key)
+            continue
+        samples.append(Sample(key=paper.key, score=round(score, 2), label=label, source=source))
+    samples.sort(key=lambda s: s.key)
     counts = {c.value: sum(s.label == c for s in samples) for c in _CLASSES}
     if len(samples) < MIN_SAMPLES or sum(1 for n in counts.values() if n) < 2:
+        decided = {c.value: sum(lab == c for lab, _ in labels.values()) for c in _CLASSES}
         raise ConfigError(
-            f"not enough reader decisions to calibrate: {len(samples)} judged paper(s) with a decision "
-            f"({', '.join(f'{k} {v}' for k, v in counts.items())}); need {MIN_SAMPLES} in at least two classes",
-            hint="promote, keep or drop a few more papers ('triage promote KEY', 'triage drop KEY'), or pass --note",
+            f"not enough reader decisions to calibrate: you decided {len(labels)} paper(s) "
+            f"({', '.join(f'{k} {v}' for k, v in decided.items())}), {len(samples)} with a verdict or an abstract "
+            f"to score ({', '.join(f'{k} {v}' for k, v in counts.items())}); need {MIN_SAMPLES} in at least two classes",
+            hint=("judge the papers you decided by hand with 'triage run NOTE', or add your library so their "
+                  "abstracts are known" if unscored else
+                  "promote, keep or drop a few more papers ('triage promote KEY', 'triage drop KEY'), or pass --note"),
         )
     return Calibration(
         samples=samples,
         current=_agreement(samples, constitution.promote_at, constitution.drop_below),
         calibrated=fit(samples, constitution),
         counts=counts,
+        unscored=unscored,
     )
 
 

@@ -156,13 +156,26 @@ def run(
             raise typer.Exit(max(o.exit_code or EXIT_USER for o in failed))
 
 
+def _print_sync(sync) -> None:
+    """The reader decisions a note sync recorded, on stderr (they are not this command's result)."""
+    if sync.decisions:
+        err(f"{sync.note.name}: {len(sync.decisions)} of your decisions recorded: "
+            + ", ".join(f"@{t.key} {t.new.value}" for t in sync.decisions[:8]) + (" …" if len(sync.decisions) > 8 else ""))
+    if notice := sync.notice():
+        err(f"note: {notice}")
+
+
 def _print_run(report, dry_run: bool) -> None:
     """One line per paper decided, failures on stderr, and a summary line for the note."""
+    if report.sync is not None:
+        _print_sync(report.sync)
     for o in report.outcomes:
         if o.ok and o.verdict:
             v = o.verdict
             cached = " (cached)" if o.cached else ""
             typer.echo(f"@{o.key}: {v.decision.value} {v.score:.1f}/10 [{v.critic}]{cached}")
+            for warning in o.warnings:
+                err(f"@{o.key}: {warning}")
     if report.skipped:
         typer.echo(f"already in the log: {', '.join('@' + k for k in report.skipped)}")
     for o in report.failed:
@@ -201,11 +214,15 @@ def extract(
 @app.command()
 def status(
     ctx: typer.Context,
+    notes: Annotated[Optional[list[Path]], typer.Argument(metavar="[NOTE|DIR]...", help="Take in the skim/read entries you wrote in these notes first.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show how many papers are at each status, and where the data lives."""
+    """Show how many papers are at each status, how many you decided yourself, and where the data lives."""
     with handled():
         core = service(ctx)
+        for path in notes or []:
+            for sync in core.sync_notes(path):
+                _print_sync(sync)
         info = core.status()
         if as_json:
             print_json(info)
@@ -213,6 +230,8 @@ def status(
         typer.echo(f"data home: {info['home']}")
         for name, n in sorted(info["papers"].items()):
             typer.echo(f"{name:>8}: {n}")
+        if info["by_reader"]:
+            typer.echo("decided by you: " + ", ".join(f"{n} {name}" for name, n in sorted(info["by_reader"].items())))
         if not info["papers"]:
             typer.echo("no papers yet: try 'triage run NOTE'")
 
@@ -346,6 +365,9 @@ def calibrate(
             print_json(result.to_dict())
         else:
             typer.echo(f"{len(result.samples)} papers you decided: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+            if result.unscored:
+                err(f"{len(result.unscored)} more you decided have no verdict and no abstract to score: "
+                    + ", ".join("@" + k for k in result.unscored[:5]) + (" …" if len(result.unscored) > 5 else ""))
             typer.echo(f"{'':<11} {'promote_at':>10} {'drop_below':>10} {'bal. acc.':>9} {'kappa':>6}")
             for name, a in (("current", result.current), ("calibrated", result.calibrated)):
                 typer.echo(f"{name:<11} {a.promote_at:>10g} {a.drop_below:>10g} {a.balanced_accuracy:>9.2f} {a.kappa:>6.2f}")
@@ -361,7 +383,7 @@ def calibrate(
 def _transition_command(action: str) -> Callable:
     def command(
         ctx: typer.Context,
-        key: Annotated[str, typer.Argument(help="The paper's citekey.")],
+        key: Annotated[str, typer.Argument(help="The paper: citekey, arXiv id or DOI.")],
         note: Annotated[Optional[Path], typer.Option("--note", help="Also record the decision in this reading note.")] = None,
         reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")] = "",
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -379,23 +401,24 @@ def _transition_command(action: str) -> Callable:
 
     command.__doc__ = {
         "promote": "Promote a paper to read (a reader decision, recorded as such).",
+        "keep": "Keep a paper at skim: you looked, and it is worth no more (a reader decision, recorded as such).",
         "drop": "Drop a paper (a reader decision, recorded as such).",
         "undo": "Undo the latest decision on a paper; a note gets the correction appended.",
     }[action]
     return command
 
 
-for _action in ("promote", "drop", "undo"):
+for _action in ("promote", "keep", "drop", "undo"):
     app.command(name=_action)(_transition_command(_action))
 
 
 @app.command()
 def history(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The paper's citekey.")],
+    key: Annotated[str, typer.Argument(help="The paper: citekey, arXiv id or DOI.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show every status change of a paper: who, when and why."""
+    """Show every status change of a paper: who, where, when and why."""
     with handled():
         rows = service(ctx).history(key)
         if as_json:
@@ -404,7 +427,8 @@ def history(
         if not rows:
             typer.echo(f"no history for {key}")
         for t in rows:
-            typer.echo(f"{t.at:%Y-%m-%d %H:%M}  {t.old.value if t.old else '-':>8} -> {t.new.value:<8} {t.actor:<7} {t.reason}")
+            who = f"{t.actor} ({t.source})" if t.source and t.source != t.actor else t.actor
+            typer.echo(f"{t.at:%Y-%m-%d %H:%M}  {t.old.value if t.old else '-':>8} -> {t.new.value:<8} {who:<14} {t.reason}")
 
 
 @app.command()
@@ -559,16 +583,23 @@ def note_new(
 
 @app.command()
 def queue(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A reading note, or a folder of notes (an Obsidian/Logseq vault).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Papers your notes mention but never skimmed, and where you mentioned them."""
+    """Papers your notes mention but never skimmed, and where you mentioned them.
+
+    The skim and read entries you wrote yourself are recorded as your decisions on the way.
+    """
     with handled():
         from triage.notes import build_queue, read_notes
 
         found, problems = read_notes(path)
         for problem in problems:
             err(f"warning: skipped {problem.message}")
+        core = service(ctx)
+        for note in found:
+            _print_sync(core.sync_note(note))
         items = build_queue(found)
         if as_json:
             print_json([q.to_dict() for q in items])

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from triage.critic.evidence import verify_quote
-from triage.critic.offline import split_sentences
-from triage.models import Paper, Sections, Status, Transition, Verdict
+from triage.claims import claim_sentence
+from triage.models import FULL_BASIS, Paper, Sections, Status, Transition, Verdict
 
 __all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", "verdict_line", "is_critic_entry",
            "CRITIC_PROMOTION"]
@@ -22,14 +21,16 @@ __all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", 
 CRITIC_PROMOTION = "promoted by the critic"
 
 
-def key_sentence(text: str, verdict: Verdict) -> str:
-    """The sentence of ``text`` the critic leaned on most (its best verified quote), else the first one."""
-    for principle in verdict.top_principles(len(verdict.principles)):
-        for quote in principle.quotes:
-            if quote.verified and verify_quote(quote.text, text):
-                return quote.text
-    sentences = split_sentences(text)
-    return sentences[0] if sentences else ""
+def key_sentence(text: str, verdict: Verdict | None = None, *, conclusion: bool = False) -> str:
+    """The sentence of ``text`` that carries the paper's claim (``claims.claim_sentence``).
+
+    The verdict's verified quotes, from the principles that decided it, break
+    ties: of two sentences that state a result, the one the verdict rests on.
+    """
+    leaned = []
+    if verdict is not None:
+        leaned = [q.text for p in verdict.top_principles(len(verdict.principles)) for q in p.quotes if q.verified]
+    return claim_sentence(text, conclusion=conclusion, leaned_on=leaned)
 
 
 def is_critic_entry(children: list[str]) -> bool:
@@ -51,9 +52,10 @@ def verdict_line(verdict: Verdict) -> str:
     """One line: decision, score, confidence, critic and the top principles."""
     top = ", ".join(f"{p.id} {p.score:.1f}" for p in verdict.top_principles(2) if p.score is not None)
     flagged = [p.id for p in verdict.principles if p.flagged]
+    basis = f" · {verdict.basis}" if verdict.basis and verdict.basis != FULL_BASIS else ""
     line = (
         f"triage: {verdict.decision.value} · {verdict.score:.1f}/10 · confidence {verdict.confidence:.2f}"
-        f" · {verdict.critic}" + (f" · top: {top}" if top else "")
+        f" · {verdict.critic}{basis}" + (f" · top: {top}" if top else "")
     )
     if flagged:
         line += f" · unverified quotes: {', '.join(flagged)}"
@@ -75,14 +77,26 @@ def skim_entry(
         rel = os.path.relpath(snapshot, note_dir) if note_dir else str(snapshot)
         bullets.append(f"![]({Path(rel).as_posix()})")
     abstract = sections.abstract or paper.abstract
-    for text in (abstract, sections.conclusion):
-        sentence = key_sentence(text, verdict) if text else ""
+    for text, is_conclusion in ((abstract, False), (sections.conclusion, True)):
+        sentence = key_sentence(text, verdict, conclusion=is_conclusion) if text else ""
         if sentence:
             bullets.append(_quote(sentence))
-    if not sections.conclusion_found:
-        bullets.append("no conclusion section found; judged by the abstract")
+    if why := _partial_basis(sections):
+        bullets.append(why)
     bullets.append(verdict_line(verdict))
     return format_entry("skim", paper.key, bullets)
+
+
+def _partial_basis(sections: Sections) -> str:
+    """Why the verdict rests on less than the abstract and the conclusion ('' when it does not)."""
+    if sections.basis == FULL_BASIS:
+        return ""
+    if sections.metadata_only:
+        reason = next((w for w in sections.warnings if w.startswith("no PDF")), "no PDF")
+        return f"{sections.basis}: {reason}"
+    if not sections.conclusion.strip():
+        return f"{sections.basis}: no conclusion section found in the PDF"
+    return f"{sections.basis}: no abstract in the PDF or in your library"
 
 
 def promotion_entry(key: str, reason: str) -> str:

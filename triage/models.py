@@ -26,8 +26,12 @@ __all__ = [
     "TokenUsage",
     "Verdict",
     "Transition",
+    "FULL_BASIS",
     "utcnow",
 ]
+
+#: What a verdict rests on when the paper could be read whole; anything less is said in the entry.
+FULL_BASIS = "abstract and conclusion"
 
 
 def utcnow() -> datetime:
@@ -120,7 +124,27 @@ class Sections(BaseModel):
     chunks: list[Chunk] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list, description="What could not be read, and why")
-    sha256: str = Field(default="", description="Content hash of the PDF")
+    sha256: str = Field(default="", description="Content hash of the PDF (of the metadata, for metadata_only)")
+    metadata_only: bool = Field(default=False, description="No PDF text: title and abstract from the library or arXiv")
+
+    @classmethod
+    def from_metadata(cls, title: str, abstract: str, identity: str) -> Sections:
+        """What can be judged of a paper without its PDF: title and abstract, hashed with ``identity``."""
+        import hashlib
+
+        digest = hashlib.sha256(f"metadata\n{identity}\n{title}\n{abstract}".encode()).hexdigest()
+        return cls(title=title, abstract=abstract, sha256=digest, metadata_only=True)
+
+    @property
+    def basis(self) -> str:
+        """What a verdict on these sections rests on: ``abstract and conclusion``, ``abstract only``… or ``''``."""
+        if self.abstract.strip() and self.conclusion.strip():
+            return FULL_BASIS
+        if self.abstract.strip():
+            return "abstract only"
+        if self.conclusion.strip():
+            return "conclusion only"
+        return ""
 
 
 class Quote(BaseModel):
@@ -163,6 +187,7 @@ class Verdict(BaseModel):
     constitution_hash: str = ""
     paper_hash: str = ""
     prompt_version: str = ""
+    basis: str = Field(default="", description="What was judged: 'abstract and conclusion', 'abstract only'…")
     created_at: datetime = Field(default_factory=utcnow)
 
     def top_principles(self, n: int = 2) -> list[PrincipleScore]:
@@ -179,4 +204,5 @@ class Transition(BaseModel):
     new: Status
     actor: str = Field(description="'critic' or 'reader'")
     reason: str = ""
+    source: str = Field(default="", description="Where it was decided: note, cli, tui, api, critic or digest")
     at: datetime = Field(default_factory=utcnow)

@@ -63,6 +63,7 @@ __all__ = [
     "format_entry",
     "insert_into_section",
     "append_to_log",
+    "entry_of_block",
     "append_to_done",
     "new_note",
     "new_note_path",
@@ -524,6 +525,11 @@ def append_to_done(
 
 def _entry_pairs(note: Note) -> set[tuple[str, str]]:
     return {(e.status.casefold(), e.key) for e in note.entries}
+
+
+def entry_of_block(block: str) -> tuple[str, str] | None:
+    """(status word in lower case, key) of an entry block's first line, None when it is not one."""
+    return _block_pair(block)
 
 
 def _block_pair(block: str) -> tuple[str, str] | None:

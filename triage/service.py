@@ -21,10 +21,10 @@ from triage.config import Settings
 from triage.critic.base import Critic
 from triage.critic.batch import BatchResult
 from triage.critic.constitution import Constitution, load_constitution
-from triage.errors import ConfigError, TriageError
+from triage.errors import ConfigError, NotJudged, PdfError, SourceError, TriageError
 from triage.models import Decision, Paper, Sections, Status, Transition, Verdict
 
-__all__ = ["Triage", "Outcome", "RunReport", "Progress"]
+__all__ = ["Triage", "Outcome", "RunReport", "NoteSync", "Progress"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while long work runs."""
@@ -41,6 +41,7 @@ class Outcome:
     cached: bool = False
     written: bool = False
     exit_code: int = 0  # for a failure: 1 the reader's input, 3 a service (arXiv, the LLM endpoint)
+    warnings: list[str] = field(default_factory=list)  # judged anyway, on less than it should have been
 
 
 @dataclass
@@ -52,6 +53,7 @@ class RunReport:
     skipped: list[str] = field(default_factory=list)  # already in the log
     written: bool = False
     dry_run: bool = False
+    sync: NoteSync | None = None  # the reader's own entries taken into the state first
 
     @property
     def failed(self) -> list[Outcome]:
@@ -65,6 +67,8 @@ class RunReport:
             "written": self.written,
             "dry_run": self.dry_run,
             "skipped": self.skipped,
+            "reader_decisions": [{"key": t.key, "status": t.new.value, "where": t.reason}
+                                 for t in (self.sync.decisions if self.sync else [])],
             "papers": [
                 {
                     "key": o.key,
@@ -78,6 +82,34 @@ class RunReport:
                 for o in self.outcomes
             ],
         }
+
+
+@dataclass
+class NoteSync:
+    """What syncing a note's reader-written log entries into the state did."""
+
+    note: Path
+    decisions: list[Transition] = field(default_factory=list)  # status changes made, in note order
+    unresolved: list[str] = field(default_factory=list)  # new papers known only by their key, for now
+
+    def notice(self) -> str:
+        """One line for the reader, '' when there is nothing worth saying."""
+        if not self.unresolved:
+            return ""
+        keys = ", ".join("@" + k for k in self.unresolved[:5]) + (" …" if len(self.unresolved) > 5 else "")
+        return (f"{len(self.unresolved)} of your decisions in {self.note.name} name papers your library does not hold "
+                f"({keys}): recorded against their keys; their metadata is looked up when needed")
+
+
+#: The status word of a reader's log entry, and the status it records; other words are not decisions.
+ENTRY_STATUS = {"skim": Status.SKIM, "read": Status.READ, "done": Status.DONE, "drop": Status.DROPPED,
+                "dropped": Status.DROPPED}
+
+
+def _require_text(paper: Paper, sections: Sections) -> None:
+    if not sections.basis:
+        raise NotJudged(f"@{paper.key} not judged: no text (no abstract or conclusion in the PDF, and none in your "
+                        "library or arXiv's metadata)", hint="attach the PDF or add the abstract to your library entry")
 
 
 def paper_key(raw: str) -> str:
@@ -102,6 +134,9 @@ class Triage:
         self._index = None
         self._library = None
         self._constitution: Constitution | None = None
+        self._model = None
+        self._model_key: tuple[str, str] | None = None
+        self._prior_model = None
 
     # -- lazily built parts ---------------------------------------------------
 
@@ -163,9 +198,60 @@ class Triage:
             if not self.settings.llm.configured():
                 raise ConfigError("the LLM critic needs an endpoint", hint="set OPENAI_API_KEY and/or OPENAI_BASE_URL")
             return LLMCritic(self.settings.llm, trace_dir=self.traces_dir)
-        from triage.critic.offline import EmbeddingCritic
+        from triage.critic.offline import PersonalCritic
 
-        return EmbeddingCritic(self.embedder)
+        return PersonalCritic(self.embedder, self.reader_model)
+
+    def reader_examples(self) -> list:  # -> list[triage.critic.model.Example]
+        """The reader's decisions with the text they were made on (papers with no abstract known are left out)."""
+        from triage.critic.model import Example, paper_text
+
+        label = {Status.READ: Decision.READ, Status.DONE: Decision.READ, Status.SKIM: Decision.SKIM,
+                 Status.DROPPED: Decision.DROP}
+        examples = []
+        for paper, status, _source in self.state.reader_decisions():
+            if status in label and paper.abstract.strip():
+                examples.append(Example(key=paper.key, text=paper_text(paper.title, paper.abstract), label=label[status]))
+        return examples
+
+    def reader_model(self, *, learn: bool = True):  # -> triage.critic.model.ReaderModel
+        """The model of this reader (constitution, background, their decisions), rebuilt when any of them changes.
+
+        ``learn=False``: the constitution alone, as if the reader had decided nothing yet.
+        """
+        from triage.critic.background import embed_cached
+        from triage.critic.model import ReaderModel, examples_fingerprint
+
+        examples = self.reader_examples() if learn else []
+        prior = self._prior()
+        wanted = (prior.fingerprint, examples_fingerprint(examples))
+        with self._lock:
+            if self._model is None or self._model_key != wanted:
+                vectors = embed_cached(self.embedder, [e.text for e in examples], self.settings.cache_dir) \
+                    if examples else None
+                self._model = ReaderModel(prior, examples, vectors)
+                self._model_key = wanted
+            return self._model
+
+    def _prior(self):  # -> triage.critic.model.Prior
+        """The constitution measured against the background (kept until the constitution changes)."""
+        import numpy as np
+
+        from triage.critic.background import background_texts, embed_cached
+        from triage.critic.model import Prior
+
+        constitution = self.constitution
+        with self._lock:
+            if self._prior_model is None or self._prior_model.constitution.hash != constitution.hash:
+                embedder = self.embedder
+                background = list(background_texts())
+                self._prior_model = Prior(
+                    constitution,
+                    lambda texts: np.asarray(embedder.embed(texts), dtype=np.float64),
+                    background,
+                    embed_cached(embedder, background, self.settings.cache_dir),
+                )
+            return self._prior_model
 
     def library(self):  # -> triage.sources.bibtex.Library
         """The reader's library: configured files plus those imported with ``triage library import``."""
@@ -205,18 +291,50 @@ class Triage:
         return extract_cached(pdf, self.settings.cache_dir)
 
     def add(self, identifier: str) -> tuple[Paper, Sections]:
-        """Fetch, extract and index a paper, and record it in the state (status kept if known)."""
-        paper = self.fetch(identifier)
-        assert paper.pdf_path is not None
-        sections = self.extract(paper.pdf_path)
-        record = self.state.upsert_paper(paper, pdf_sha=sections.sha256)
+        """Resolve, fetch, extract and index a paper, and record it in the state (status kept if known).
+
+        What is judged is what can be had: the PDF's abstract and conclusion;
+        the library's or arXiv's abstract where the PDF has none (a partial or
+        image-only PDF); the abstract alone when there is no PDF at all (offline,
+        no attachment, a download that failed), with the reason in
+        ``sections.warnings``.  With neither PDF nor abstract the fetch error stands.
+        """
+        from triage.fetch import fetch_pdf
+
+        paper = self.resolve(identifier)
+        try:
+            paper = paper.model_copy(update={"pdf_path": fetch_pdf(paper, self.settings)})
+        except (SourceError, PdfError) as exc:
+            if not paper.abstract.strip():
+                raise
+            sections = Sections.from_metadata(paper.title, paper.abstract, paper.arxiv_id or paper.key)
+            sections.warnings.append(f"no PDF ({exc.message}): judged by the abstract from {paper.resolved_by or 'metadata'}")
+        else:
+            sections = self._with_metadata(paper, self.extract(paper.pdf_path))
+        # The state keeps the text the paper was judged on: the reader model learns from it once they decide.
+        known = paper.model_copy(update={"title": paper.title or sections.title, "abstract": paper.abstract or sections.abstract})
+        record = self.state.upsert_paper(known, pdf_sha=None if sections.metadata_only else sections.sha256)
         self.index.upsert(paper.key, sections, status=record.status.value, title=paper.title)
         return paper, sections
 
+    @staticmethod
+    def _with_metadata(paper: Paper, sections: Sections) -> Sections:
+        """The PDF's sections, with the metadata's abstract where the PDF yielded none (no text layer, say)."""
+        if sections.abstract.strip() or not paper.abstract.strip():
+            return sections
+        return sections.model_copy(update={
+            "abstract": paper.abstract, "title": sections.title or paper.title,
+            "warnings": [*sections.warnings, f"no abstract in the PDF: the abstract from {paper.resolved_by or 'metadata'}"],
+        })
+
     def judge(self, paper: Paper, sections: Sections, *, critic: Critic | None = None) -> tuple[Verdict, bool]:
-        """A verdict for the paper, from the cache when nothing changed; returns (verdict, cached)."""
+        """A verdict for the paper, from the cache when nothing changed; returns (verdict, cached).
+
+        ``NotJudged`` when there is no text to judge: never a 0.0 from nothing.
+        """
         critic = critic or self.critic
         constitution = self.constitution
+        _require_text(paper, sections)
         cached = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
         if cached is not None:
             return cached.model_copy(update={"key": paper.key}), True
@@ -268,6 +386,11 @@ class Triage:
         results: dict[int, BatchResult] = {}
         todo: list[int] = []
         for i, (paper, sections) in enumerate(items):
+            try:
+                _require_text(paper, sections)
+            except NotJudged as exc:
+                results[i] = BatchResult(key=paper.key, status="error", error=str(exc), exit_code=exc.exit_code)
+                continue
             hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
             if hit is not None:
                 results[i] = BatchResult(key=paper.key, status="ok", verdict=hit.model_copy(update={"key": paper.key}),
@@ -319,37 +442,70 @@ class Triage:
                                       "trace": trace}, default=str))
 
     def calibrate(self, *, notes: list[Path] | None = None):  # -> triage.calibrate.Calibration
-        """Thresholds fitted to the reader's own decisions, next to the current ones."""
+        """Thresholds fitted to the reader's own decisions (the entries they wrote in ``notes`` included)."""
         from triage.calibrate import calibrate
+        from triage.critic.model import paper_text
 
-        return calibrate(self.state, self.constitution, notes)
+        for path in notes or []:
+            self.sync_notes(path)
+        prior = None
+
+        def score_of(paper: Paper) -> float | None:
+            # Papers logged by hand have no verdict: the constitution alone scores their abstract (never a model
+            # that learned from the very decision it would be checked against).
+            nonlocal prior
+            if not paper.abstract.strip():
+                return None
+            prior = prior or self.reader_model(learn=False)
+            return prior.score([paper_text(paper.title, paper.abstract)])[0].score
+
+        return calibrate(self.state, self.constitution, score_of)
 
     # -- reader decisions -----------------------------------------------------
 
-    def set_status(self, key: str, status: Status, *, reason: str = "", note: Path | None = None) -> Transition:
-        """A reader's decision (promote, keep, drop, done); appended to ``note`` as the reader would."""
-        key = paper_key(key)
-        transition = self.state.set_status(key, status, actor="reader", reason=reason or "reader decision")
+    def known_key(self, identifier: str) -> str:
+        """The key of a paper the state holds, named by citekey, arXiv id (any form), arXiv URL or DOI."""
+        from triage.errors import StoreError
+        from triage.sources import parse_identifier
+
+        ident = parse_identifier(identifier)
+        key = self.state.find_key(ident.kind, ident.value)
+        if key is None:
+            shown = f"@{ident.value}" if ident.kind == "citekey" else ident.value
+            raise StoreError(f"no paper {shown} in the state",
+                             hint="add it first with 'triage fetch' or 'triage run', or check the key with 'triage status'")
+        return key
+
+    def set_status(self, key: str, status: Status, *, reason: str = "", note: Path | None = None,
+                   source: str = "cli") -> Transition:
+        """A reader's decision (promote, keep, drop, done) from ``source``; appended to ``note`` as the reader would."""
+        key = self.known_key(key)
+        transition = self.state.set_status(key, status, actor="reader", reason=reason or "reader decision",
+                                           source=source)
         self._after_transition(transition, note)
         return transition
 
-    def promote(self, key: str, *, reason: str = "", note: Path | None = None) -> Transition:
+    def promote(self, key: str, *, reason: str = "", note: Path | None = None, source: str = "cli") -> Transition:
         """Promote a paper to read."""
-        return self.set_status(key, Status.READ, reason=reason, note=note)
+        return self.set_status(key, Status.READ, reason=reason, note=note, source=source)
 
-    def drop(self, key: str, *, reason: str = "", note: Path | None = None) -> Transition:
+    def keep(self, key: str, *, reason: str = "", note: Path | None = None, source: str = "cli") -> Transition:
+        """Keep a paper at skim: the reader looked and decided it is worth no more, and no less."""
+        return self.set_status(key, Status.SKIM, reason=reason, note=note, source=source)
+
+    def drop(self, key: str, *, reason: str = "", note: Path | None = None, source: str = "cli") -> Transition:
         """Drop a paper."""
-        return self.set_status(key, Status.DROPPED, reason=reason, note=note)
+        return self.set_status(key, Status.DROPPED, reason=reason, note=note, source=source)
 
-    def undo(self, key: str, *, note: Path | None = None) -> Transition:
+    def undo(self, key: str, *, note: Path | None = None, source: str = "cli") -> Transition:
         """Undo the latest decision; the note keeps what was written and gets the correction after it."""
-        transition = self.state.undo(paper_key(key))
+        transition = self.state.undo(self.known_key(key), source=source)
         self._after_transition(transition, note)
         return transition
 
     def history(self, key: str) -> list[Transition]:
         """Every status change of a paper."""
-        return self.state.history(paper_key(key))
+        return self.state.history(self.known_key(key))
 
     def _after_transition(self, transition: Transition, note: Path | None) -> None:
         if self._index is not None or self.settings.chroma_dir.exists():
@@ -363,6 +519,85 @@ class Triage:
             block = entries.transition_entry(transition)
             if block:
                 notes.append_to_log(note, [block], backup_dir=self.settings.backups_dir)
+                # The entry is the reader's, and this decision is in the state already: a sync must not replay
+                # it.  It is remembered as a sync will read it (its status word), which is what a sync compares.
+                pair = notes.entry_of_block(block)
+                said = ENTRY_STATUS.get(pair[0], transition.new) if pair else transition.new
+                self.state.note_entry_written(self._note_id(note), transition.key, said)
+
+    # -- the reader's own entries in their notes -------------------------------------------
+
+    @staticmethod
+    def _note_id(path: Path) -> str:
+        return str(Path(path).resolve())
+
+    def read_note(self, path: Path):  # -> triage.notes.Note
+        """Read a note and take its reader-written entries into the state (``sync_note``)."""
+        from triage import notes
+
+        note = notes.read_note(path)
+        self.sync_note(note)
+        return note
+
+    def sync_note(self, note) -> NoteSync:
+        """Record every ``[status(@key)]`` entry the reader wrote in ``note`` as a reader decision (source ``note``).
+
+        Entries the critic wrote (``entries.is_critic_entry``) are not the
+        reader's and are skipped.  A paper the state does not know is added
+        without its PDF, with whatever the library or arXiv's remembered
+        answers hold about it (no network is used here).  Contradicting entries
+        for one paper: the latest in note order wins, and the history keeps
+        each.  Syncing the same note again changes nothing.
+        """
+        from triage.entries import is_critic_entry
+        from triage.state import NoteEntry
+
+        assert note.path is not None
+        found = [
+            NoteEntry(key=e.key, status=ENTRY_STATUS[e.status.casefold()], line=e.start_line + 1)
+            for e in note.entries
+            if e.status.casefold() in ENTRY_STATUS and not is_critic_entry(e.children)
+        ]
+        sync = NoteSync(note=note.path)
+        if not found:
+            return sync
+        sync.decisions = self.state.sync_note_entries(self._note_id(note.path), found, self._metadata_for_decision,
+                                                      label=note.path.name)
+        sync.unresolved = [t.key for t in sync.decisions
+                           if t.old is None and (r := self.state.get(t.key)) is not None and not r.paper.resolved_by]
+        for t in sync.decisions:
+            self._after_transition(t, None)
+        return sync
+
+    def sync_notes(self, path: Path) -> list[NoteSync]:
+        """``sync_note`` for a note, or every note of a folder (unreadable notes are skipped)."""
+        from triage import notes
+
+        found, _unreadable = notes.read_notes(path)
+        return [self.sync_note(n) for n in found]
+
+    def sync_known_notes(self) -> list[NoteSync]:
+        """Sync again every note synced before that still exists (the digest does, before it learns the profile)."""
+        from triage import notes
+        from triage.errors import NoteError
+
+        synced = []
+        for name in self.state.synced_notes():
+            try:
+                synced.append(self.sync_note(notes.read_note(Path(name))))
+            except NoteError:
+                continue  # moved or deleted since: its decisions stay in the state
+        return synced
+
+    def _metadata_for_decision(self, key: str) -> Paper:
+        """What is known about a paper the reader decided on, without the network: library, then arXiv's remembered answers."""
+        from triage.sources import resolve
+
+        offline = self.settings.model_copy(update={"fetch": self.settings.fetch.model_copy(update={"offline": True})})
+        try:
+            return resolve(key, offline, self.library())
+        except TriageError:
+            return Paper(key=key)
 
     # -- search ---------------------------------------------------------------
 
@@ -399,9 +634,11 @@ class Triage:
         from triage import notes
 
         note = notes.read_note(note_path)
+        report = RunReport(note=note_path, dry_run=dry_run)
+        if not dry_run:
+            report.sync = self.sync_note(note)
         logged = note.entry_keys()
         pending: list[str] = []
-        report = RunReport(note=note_path, dry_run=dry_run)
         for mention in note.mentions:
             if only is not None and mention.key not in only:
                 continue
@@ -442,7 +679,8 @@ class Triage:
             except TriageError as exc:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(exc), exit_code=exc.exit_code))
                 continue
-            report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=result.cached, written=not dry_run))
+            report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=result.cached, written=not dry_run,
+                                           warnings=list(sections.warnings)))
         if progress:
             progress("done", len(pending), len(pending))
         if blocks and not dry_run:
@@ -468,6 +706,9 @@ class Triage:
         from triage import notes
 
         found, _unreadable = notes.read_notes(folder)
+        if not dry_run:
+            for note in found:  # the reader's decisions in every note, also those with nothing queued
+                self.sync_note(note)
         by_note: dict[Path, set[str]] = {}
         for queued in notes.build_queue(found):
             first_note = queued.mentions[0][0]
@@ -528,8 +769,8 @@ class Triage:
             return None  # a missing picture must not cost the reader the entry
 
     def status(self) -> dict:
-        """Counts per status and where the data lives."""
-        return {"home": str(self.settings.home), "papers": self.state.counts()}
+        """Counts per status, those the reader decided, and where the data lives."""
+        return {"home": str(self.settings.home), "papers": self.state.counts(), "by_reader": self.state.reader_counts()}
 
     def close(self) -> None:
         """Release the database connection."""

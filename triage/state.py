@@ -27,7 +27,7 @@ from pathlib import Path
 from triage.errors import StoreError
 from triage.models import Paper, Status, Transition, Verdict, utcnow
 
-__all__ = ["State", "PaperRecord", "migration", "MIGRATIONS"]
+__all__ = ["State", "PaperRecord", "NoteEntry", "migration", "MIGRATIONS"]
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 
@@ -158,6 +158,44 @@ def m020_digest(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m040_decision_sources(db: sqlite3.Connection) -> None:
+    """Where each decision was made, and which reader-written note entries the state has taken in.
+
+    ``transitions.source`` is the surface or file a decision came from (``note``,
+    ``cli``, ``tui``, ``api``, ``critic``, ``digest``).  ``note_entries`` holds, per
+    note and paper, how many of the reader's own log entries for the paper have
+    been recorded and the status the last one said, so syncing a note again
+    records only entries added since (``State.sync_note_entries``).
+    """
+    _run_script(
+        db,
+        """
+        ALTER TABLE transitions ADD COLUMN source TEXT NOT NULL DEFAULT '';
+        UPDATE transitions SET source = 'critic' WHERE actor = 'critic';
+        CREATE TABLE note_entries (
+            note TEXT NOT NULL,
+            key TEXT NOT NULL,
+            entries INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (note, key)
+        );
+        CREATE INDEX note_entries_key ON note_entries(key)
+        """
+    )
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """A log entry the reader wrote: the decision it records, and where it is."""
+
+    key: str
+    status: Status
+    line: int  # 1-based, as editors show it
+
+
 @dataclass(frozen=True)
 class PaperRecord:
     """A paper as the state knows it: metadata, status, PDF hash."""
@@ -263,6 +301,41 @@ class State(SqliteStore):
             rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
         return [self._record(r) for r in rows]
 
+    def reader_decisions(self) -> list[tuple[Paper, Status, str]]:
+        """Every paper with a standing decision of the reader's, that decision and where it was made (undone ones do not stand)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT p.paper_json, t.new, t.source FROM papers p JOIN transitions t ON t.id = ("
+                "SELECT MAX(id) FROM transitions WHERE key = p.key AND actor = 'reader' AND undone_by IS NULL "
+                "AND reason NOT LIKE 'undo%') ORDER BY t.id"
+            ).fetchall()
+        return [(Paper.model_validate_json(r["paper_json"]), Status(r["new"]), r["source"]) for r in rows]
+
+    def reader_counts(self) -> dict[str, int]:
+        """Papers per status among those whose current status is the reader's own decision."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT p.status, COUNT(*) AS n FROM papers p JOIN transitions t ON t.id = "
+                "(SELECT MAX(id) FROM transitions WHERE key = p.key) WHERE t.actor = 'reader' GROUP BY p.status"
+            ).fetchall()
+        return {r["status"]: r["n"] for r in rows}
+
+    def find_key(self, kind: str, value: str) -> str | None:
+        """The key of the paper a parsed identifier names (``citekey``, ``arxiv``, ``doi`` or ``url``), if held."""
+        column = {"arxiv": "$.arxiv_id", "doi": "$.doi", "url": "$.url"}.get(kind)
+        with self._lock:
+            if column is None:
+                row = self._db.execute("SELECT key FROM papers WHERE key = ?", (value,)).fetchone()
+                if row is None:  # a Better BibTeX alias ('ids') of a paper held under its main key
+                    row = self._db.execute(
+                        "SELECT papers.key AS key FROM papers, json_each(papers.paper_json, '$.aliases') "
+                        "WHERE json_each.value = ? LIMIT 1", (value,)).fetchone()
+            else:
+                row = self._db.execute(
+                    f"SELECT key FROM papers WHERE lower(json_extract(paper_json, '{column}')) = lower(?) "
+                    "ORDER BY updated_at DESC LIMIT 1", (value,)).fetchone()
+        return row["key"] if row else None
+
     def counts(self) -> dict[str, int]:
         """Number of papers per status."""
         with self._lock:
@@ -280,22 +353,99 @@ class State(SqliteStore):
 
     # -- status ---------------------------------------------------------------
 
-    def set_status(self, key: str, new: Status, *, actor: str, reason: str = "") -> Transition:
-        """Move a known paper to ``new``, recording who and why. StoreError for an unknown key."""
-        now = utcnow()
+    def set_status(self, key: str, new: Status, *, actor: str, reason: str = "", source: str = "") -> Transition:
+        """Move a known paper to ``new``, recording who, why and from where. StoreError for an unknown key."""
         with self._write() as db:
-            row = db.execute("SELECT status FROM papers WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                raise StoreError(f"no paper @{key} in the state", hint="add it first with 'triage fetch' or 'triage run'")
-            old = Status(row["status"])
-            db.execute("UPDATE papers SET status = ?, updated_at = ? WHERE key = ?", (new.value, now.isoformat(), key))
-            db.execute(
-                "INSERT INTO transitions (key, old, new, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (key, old.value, new.value, actor, reason, now.isoformat()),
-            )
-        return Transition(key=key, old=old, new=new, actor=actor, reason=reason, at=now)
+            return self._transition(db, key, new, actor=actor, reason=reason, source=source)
 
-    def undo(self, key: str, *, actor: str = "reader") -> Transition:
+    def record_decision(self, paper: Paper, new: Status, *, reason: str = "", source: str) -> Transition:
+        """A reader's decision on ``paper``, which need not be known yet: it is added with no PDF if it is not."""
+        with self._write() as db:
+            self._insert_if_missing(db, paper)
+            return self._transition(db, paper.key, new, actor="reader", reason=reason, source=source)
+
+    @staticmethod
+    def _insert_if_missing(db: sqlite3.Connection, paper: Paper) -> None:
+        # A paper first known from a decision has no status before it: the transition's 'old' is None.
+        db.execute(
+            "INSERT OR IGNORE INTO papers (key, status, title, paper_json, pdf_sha, updated_at) VALUES (?, '', ?, ?, NULL, ?)",
+            (paper.key, paper.title, paper.model_dump_json(), utcnow().isoformat()),
+        )
+
+    @staticmethod
+    def _transition(db: sqlite3.Connection, key: str, new: Status, *, actor: str, reason: str, source: str) -> Transition:
+        now = utcnow()
+        row = db.execute("SELECT status FROM papers WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise StoreError(f"no paper @{key} in the state", hint="add it first with 'triage fetch' or 'triage run'")
+        old = Status(row["status"]) if row["status"] else None
+        db.execute("UPDATE papers SET status = ?, updated_at = ? WHERE key = ?", (new.value, now.isoformat(), key))
+        db.execute(
+            "INSERT INTO transitions (key, old, new, actor, reason, at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, old.value if old else None, new.value, actor, reason, now.isoformat(), source),
+        )
+        return Transition(key=key, old=old, new=new, actor=actor, reason=reason, source=source, at=now)
+
+    # -- the reader's own log entries ------------------------------------------------------
+
+    def sync_note_entries(self, note: str, entries: list[NoteEntry], paper_for: Callable[[str], Paper],
+                          *, label: str = "") -> list[Transition]:
+        """Record the reader's log entries of one note as reader decisions; returns the status changes made.
+
+        ``entries`` are the note's reader-written entries in note order.  Per
+        paper, only entries beyond those recorded on an earlier sync count (or,
+        when the reader deleted some, the last one if it now says something
+        else), so a decision made since in another surface is not overridden by
+        an old line; an entry that says what the state already says changes
+        nothing.  Unknown papers are added (``paper_for`` gives their
+        metadata).  One transaction: a note is taken in whole or not at all.
+        """
+        by_key: dict[str, list[NoteEntry]] = {}
+        for entry in entries:
+            by_key.setdefault(entry.key, []).append(entry)
+        made: list[Transition] = []
+        now = utcnow().isoformat()
+        with self._write() as db:
+            for key, found in by_key.items():
+                row = db.execute("SELECT entries, status FROM note_entries WHERE note = ? AND key = ?", (note, key)).fetchone()
+                seen = row["entries"] if row else 0
+                if len(found) > seen:
+                    fresh = found[seen:]
+                elif row is not None and row["status"] != found[-1].status.value:
+                    fresh = found[-1:]
+                else:
+                    fresh = []
+                if fresh and db.execute("SELECT 1 FROM papers WHERE key = ?", (key,)).fetchone() is None:
+                    self._insert_if_missing(db, paper_for(key))
+                for entry in fresh:
+                    current = db.execute("SELECT status FROM papers WHERE key = ?", (key,)).fetchone()["status"]
+                    if current != entry.status.value:
+                        made.append(self._transition(db, key, entry.status, actor="reader", source="note",
+                                                     reason=f"{label or note}:{entry.line}"))
+                db.execute(
+                    "INSERT INTO note_entries (note, key, entries, status, line, synced_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (note, key) DO UPDATE SET entries = excluded.entries, status = excluded.status, "
+                    "line = excluded.line, synced_at = excluded.synced_at",
+                    (note, key, len(found), found[-1].status.value, found[-1].line, now),
+                )
+        return made
+
+    def note_entry_written(self, note: str, key: str, status: Status) -> None:
+        """Triage appended a reader's decision to ``note``: count it as taken in, so a sync does not apply it again."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO note_entries (note, key, entries, status, line, synced_at) VALUES (?, ?, 1, ?, 0, ?) "
+                "ON CONFLICT (note, key) DO UPDATE SET entries = entries + 1, status = excluded.status, "
+                "synced_at = excluded.synced_at",
+                (note, key, status.value, utcnow().isoformat()),
+            )
+
+    def synced_notes(self) -> list[str]:
+        """Every note whose reader entries have been taken in."""
+        with self._lock:
+            return [r["note"] for r in self._db.execute("SELECT DISTINCT note FROM note_entries ORDER BY note")]
+
+    def undo(self, key: str, *, actor: str = "reader", source: str = "") -> Transition:
         """Restore the status before the latest change that has not been undone yet."""
         now = utcnow()
         with self._write() as db:
@@ -310,28 +460,18 @@ class State(SqliteStore):
             restored = Status(last["old"])
             reason = f"undo: {last['old']} -> {last['new']} by {last['actor']}"
             cur = db.execute(
-                "INSERT INTO transitions (key, old, new, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (key, current, restored.value, actor, reason, now.isoformat()),
+                "INSERT INTO transitions (key, old, new, actor, reason, at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, current, restored.value, actor, reason, now.isoformat(), source),
             )
             db.execute("UPDATE transitions SET undone_by = ? WHERE id = ?", (cur.lastrowid, last["id"]))
             db.execute("UPDATE papers SET status = ?, updated_at = ? WHERE key = ?", (restored.value, now.isoformat(), key))
-        return Transition(key=key, old=Status(current), new=restored, actor=actor, reason=reason, at=now)
+        return Transition(key=key, old=Status(current), new=restored, actor=actor, reason=reason, source=source, at=now)
 
     def history(self, key: str) -> list[Transition]:
         """Every status change of a paper, oldest first."""
         with self._lock:
             rows = self._db.execute("SELECT * FROM transitions WHERE key = ? ORDER BY id", (key,)).fetchall()
-        return [
-            Transition(
-                key=r["key"],
-                old=Status(r["old"]) if r["old"] else None,
-                new=Status(r["new"]),
-                actor=r["actor"],
-                reason=r["reason"],
-                at=datetime.fromisoformat(r["at"]),
-            )
-            for r in rows
-        ]
+        return [self._transition_of(r) for r in rows]
 
     def overrides(self) -> list[Transition]:
         """Reader decisions that changed a status the critic had set (calibration's ground truth)."""
@@ -339,11 +479,12 @@ class State(SqliteStore):
             rows = self._db.execute(
                 "SELECT t.* FROM transitions t WHERE t.actor = 'reader' AND t.undone_by IS NULL ORDER BY t.id"
             ).fetchall()
-        return [
-            Transition(key=r["key"], old=Status(r["old"]) if r["old"] else None, new=Status(r["new"]),
-                       actor=r["actor"], reason=r["reason"], at=datetime.fromisoformat(r["at"]))
-            for r in rows
-        ]
+        return [self._transition_of(r) for r in rows]
+
+    @staticmethod
+    def _transition_of(r: sqlite3.Row) -> Transition:
+        return Transition(key=r["key"], old=Status(r["old"]) if r["old"] else None, new=Status(r["new"]),
+                          actor=r["actor"], reason=r["reason"], source=r["source"], at=datetime.fromisoformat(r["at"]))
 
     # -- verdicts -------------------------------------------------------------
 

@@ -105,18 +105,6 @@ def test_cli_calibrate_json_and_write(tmp_path: Path, triage_home: Path, monkeyp
     assert load_constitution(constitution_file).promote_at == data["calibrated"]["promote_at"]
 
 
-def test_labels_from_a_note(tmp_path: Path):
-    from triage.calibrate import labels_from_notes
-
-    note = tmp_path / "n.md"
-    note.write_text(
-        "## Log\n- [skim(@a2020)]\n  - mine\n- [read(@a2020)]\n  - deep\n- [skim(@b2021)]\n  - meh\n"
-        "- [skim(@c2022)]\n  - triage: read · 7.0/10\n- [read(@c2022)]\n  - promoted by the critic (offline:x)\n",
-        encoding="utf-8",
-    )
-    assert labels_from_notes([note]) == {"a2020": R, "b2021": S}
-
-
 def test_status_mapping_counts_done_as_read(tmp_path: Path):
     constitution = load_constitution()
     state = State(tmp_path / "s.sqlite3")
@@ -125,4 +113,16 @@ def test_status_mapping_counts_done_as_read(tmp_path: Path):
     state.set_status("k", Status.DONE, actor="reader")
     from triage.calibrate import labels_from_state
 
-    assert labels_from_state(state) == {"k": R}
+    assert labels_from_state(state) == {"k": (R, "state")}
+
+
+def test_a_paper_decided_by_hand_is_scored_by_score_of(tmp_path: Path):
+    constitution = load_constitution()
+    state = State(tmp_path / "s.sqlite3")
+    fill(state, constitution)
+    state.record_decision(Paper(key="byhand2024", abstract="Adapters."), Status.READ, source="note")
+    state.record_decision(Paper(key="notext2024"), Status.SKIM, source="note")
+    result = calibrate(state, constitution, lambda paper: 9.0 if paper.abstract else None)
+    by_key = {s.key: s for s in result.samples}
+    assert by_key["byhand2024"].score == 9.0 and by_key["byhand2024"].source == "note"
+    assert result.unscored == ["notext2024"]
