@@ -7,12 +7,13 @@ with the night it belongs to, so the same paper is never ranked or judged on two
 nights; a new version of a paper seen before is noted, not judged again, and a
 paper already in the reader's state is noted as such.
 
-Two stages keep the cost bounded.  The *prefilter* embeds every new paper
-(title and abstract, the local MiniLM) and scores it against the reader's
-profile: the constitution's principles, weighted, with ``against`` principles
-subtracting; the papers the reader promoted to read (positives) and dropped
-(negatives).  Its scores are stored with the seen rows, so a rerun of the same
-night ranks identically without embedding anything again.  The *critic* then
+Two stages keep the cost bounded.  The *prefilter* scores every new paper
+(title and abstract) with the reader model (``triage.critic.model``): the
+constitution as a prior, learned from the reader's decisions — in the state
+and in the notes triage has read — once there are enough of them; the offline
+critic judges with the same model, so the two never disagree.  Its scores are
+stored with the seen rows, so a rerun of the same night ranks identically
+without embedding anything again.  The *critic* then
 judges only the top N, by abstract (``Sections(abstract=…)`` whose hash is the
 id, version and abstract) — the best ``pdf_top`` of them with the conclusion of
 their PDF too, fetched through the rate-limited arXiv client and cached, the
@@ -76,7 +77,6 @@ __all__ = [
     "DigestOptions",
     "DigestReport",
     "Candidate",
-    "Profile",
     "DigestLocked",
     "EXIT_LOCKED",
     "run_digest",
@@ -93,10 +93,6 @@ __all__ = [
 ]
 
 EXIT_LOCKED = 75  # sysexits EX_TEMPFAIL: another run holds the lock; try again later
-POSITIVE_WEIGHT = 0.5  # how much likeness to promoted papers adds, next to the principles
-NEGATIVE_WEIGHT = 0.5  # how much likeness to dropped papers takes away
-NEIGHBOURS = 3  # a paper is compared with the mean of its closest promoted / dropped papers
-MAX_READER_PAPERS = 200  # newest reader decisions that make up the profile
 MAX_CRITIC_FAILURES = 3  # consecutive critic errors after which the endpoint is taken as down
 ALSO_LISTED = 30  # papers shown below the cut
 API_MAX_RESULTS = 2000
@@ -387,102 +383,35 @@ def _night(listings: list[Listing], options: DigestOptions) -> date:
     return max(nights) if nights else datetime.now(UTC).date()
 
 
-# -- the profile and the prefilter ----------------------------------------------------------
+# -- the prefilter ----------------------------------------------------------------------------
+
+LIKE_PROMOTED = 0.6  # cosine to a paper the reader promoted above which that paper, not a principle, is "closest"
 
 
-def _entry_text(title: str, abstract: str) -> str:
-    return f"{title}. {abstract}".strip(" .") if abstract else title
+def prefilter(core: Triage, entries: list[ListingEntry]) -> list[tuple[float, str]]:
+    """(score 0-10, closest) for each entry: the reader model's score, the one the offline critic gives too.
 
+    ``closest`` is a paper the reader promoted when the entry is very like it
+    (``@key``), else the principle that weighs most in the score, else ''.
+    """
+    import numpy as np
 
-class Profile:
-    """The reader's taste as vectors: weighted principles, promoted papers, dropped papers."""
+    from triage.critic.model import REASON_Z, paper_text
 
-    def __init__(self, principles: list[tuple[str, float]], principle_vecs: Any,
-                 positives: list[str], positive_vecs: Any, negatives: list[str], negative_vecs: Any) -> None:
-        import numpy as np
-
-        self.principles = principles  # (label, signed weight): against principles are negative
-        self.positives = positives
-        self.negatives = negatives
-        self._p = np.asarray(principle_vecs, dtype=np.float32).reshape(len(principles), -1)
-        self._pos = np.asarray(positive_vecs, dtype=np.float32).reshape(len(positives), -1) if positives else None
-        self._neg = np.asarray(negative_vecs, dtype=np.float32).reshape(len(negatives), -1) if negatives else None
-        w = np.array([wt for _, wt in principles], dtype=np.float32)
-        self._w_for = np.where(w > 0, w, 0)
-        self._w_against = np.where(w < 0, -w, 0)
-        self._norm = float(self._w_for.sum()) or 1.0
-
-    @classmethod
-    def build(cls, core: Triage) -> Profile:
-        """The profile from the constitution and the reader's decisions in the state."""
-        constitution = core.constitution
-        principles = [(p.id, -p.weight if p.against else p.weight) for p in constitution.principles]
-        latest: dict[str, Status] = {}
-        for t in core.state.overrides():  # oldest first: the last decision per paper wins
-            latest[t.key] = t.new
-        positives: list[tuple[str, str]] = []
-        negatives: list[tuple[str, str]] = []
-        for key in reversed(list(latest)):
-            status = latest[key]
-            bucket = positives if status in (Status.READ, Status.DONE) else negatives if status is Status.DROPPED else None
-            if bucket is None or len(bucket) >= MAX_READER_PAPERS:
-                continue
-            record = core.state.get(key)
-            if record is not None and record.paper.title:
-                bucket.append((key, _entry_text(record.paper.title, record.paper.abstract)))
-        texts = [p.statement for p in constitution.principles] + [t for _, t in positives] + [t for _, t in negatives]
-        vecs = core.embedder.embed(texts)
-        n, m = len(principles), len(positives)
-        return cls(principles, vecs[:n], [k for k, _ in positives], vecs[n : n + m],
-                   [k for k, _ in negatives], vecs[n + m :])
-
-    def describe(self) -> str:
-        """One line for the digest's context."""
-        against = sum(1 for _, w in self.principles if w < 0)
-        return (f"{len(self.principles)} principles ({against} against), {len(self.positives)} promoted and "
-                f"{len(self.negatives)} dropped papers")
-
-    def score(self, vectors: Any) -> tuple[np.ndarray, list[str]]:
-        """A score per row of ``vectors`` (unit vectors) and what it came closest to.
-
-        principles: half the weighted mean cosine, half the best single
-        principle (a paper squarely on one interest should not be diluted by
-        the others), minus the weighted ``against`` cosines; then plus the mean
-        cosine to the closest promoted papers and minus that to the closest
-        dropped ones.
-        """
-        import numpy as np
-
-        x = np.asarray(vectors, dtype=np.float32)
-        if x.size == 0:
-            return np.zeros(0, dtype=np.float32), []
-        sims = x @ self._p.T  # (n, principles)
-        for_sims = np.where(self._w_for > 0, sims, -np.inf)
-        best = for_sims.max(axis=1) if self._w_for.any() else np.zeros(len(x), dtype=np.float32)
-        score = 0.5 * (sims @ self._w_for) / self._norm + 0.5 * best - (sims @ self._w_against) / self._norm
-        labels = [self.principles[i][0] for i in (sims * self._w_for).argmax(axis=1)]
-        for matrix, keys, sign in ((self._pos, self.positives, POSITIVE_WEIGHT), (self._neg, self.negatives, -NEGATIVE_WEIGHT)):
-            if matrix is None:
-                continue
-            s = x @ matrix.T
-            k = min(NEIGHBOURS, s.shape[1])
-            top = np.sort(s, axis=1)[:, -k:].mean(axis=1)
-            score = score + sign * top
-            if sign > 0:
-                nearest = s.argmax(axis=1)
-                for i in np.nonzero(s.max(axis=1) > sims.max(axis=1))[0]:
-                    labels[i] = "@" + keys[nearest[i]]
-        return score, labels
-
-
-def prefilter(core: Triage, entries: list[ListingEntry], profile: Profile | None = None) -> list[tuple[float, str]]:
-    """(score, closest) for each entry against the reader's profile (built when not given)."""
     if not entries:
         return []
-    profile = profile or Profile.build(core)
-    vectors = core.embedder.embed([_entry_text(e.title, e.abstract) for e in entries])
-    scores, labels = profile.score(vectors)
-    return [(float(s), lab) for s, lab in zip(scores, labels)]
+    model = core.reader_model()
+    texts = [paper_text(e.title, e.abstract) for e in entries]
+    vectors = np.asarray(core.embedder.embed(texts), dtype=np.float64)
+    principles = model.constitution.principles
+    liked = model.like_promoted(vectors)
+    out = []
+    for result, (key, cosine) in zip(model.score(texts, vectors), liked):
+        reasons = [(p.weight * result.principle_scores[i], p.id) for i, p in enumerate(principles)
+                   if not p.against and result.principle_z[i] >= REASON_Z]
+        closest = f"@{key}" if key and cosine >= LIKE_PROMOTED else max(reasons)[1] if reasons else ""
+        out.append((result.score, closest))
+    return out
 
 
 # -- the critic ----------------------------------------------------------------------------------
@@ -490,8 +419,7 @@ def prefilter(core: Triage, entries: list[ListingEntry], profile: Profile | None
 
 def abstract_sections(entry: ListingEntry) -> Sections:
     """What the critic reads of a listed paper: title and abstract, hashed by id, version and abstract."""
-    digest = hashlib.sha256(f"{entry.arxiv_id}\n{entry.version}\n{entry.abstract}".encode()).hexdigest()
-    return Sections(title=entry.title, abstract=entry.abstract, sha256=digest)
+    return Sections.from_metadata(entry.title, entry.abstract, entry.versioned_id)
 
 
 def pdf_sections(core: Triage, cand: Candidate) -> Sections:
@@ -645,15 +573,10 @@ def _meta_line(entry: ListingEntry) -> str:
 
 
 def _candidate_bullets(c: Candidate) -> list[str | list]:
-    from triage.critic.offline import split_sentences
     from triage.entries import key_sentence, verdict_line
 
     bullets: list[str | list] = [_meta_line(c.entry)]
-    if c.verdict is not None:
-        sentence = key_sentence(c.entry.abstract, c.verdict)
-    else:
-        sentences = split_sentences(c.entry.abstract)
-        sentence = sentences[0] if sentences else ""
+    sentence = key_sentence(c.entry.abstract, c.verdict)
     if sentence:
         bullets.append('"' + " ".join(sentence.split()).replace('"', "'") + '"')
     bullets.append(verdict_line(c.verdict) if c.verdict else f"triage: not judged ({c.not_judged or 'below the cut'})")
@@ -896,9 +819,9 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
         # Prefilter the papers never ranked before; earlier runs of this night keep their scores.
         if fresh:
             started = time.perf_counter()
-            profile = Profile.build(core)
-            report.profile = profile.describe()
-            scored = iter(prefilter(core, fresh, profile))
+            core.sync_known_notes()  # the reader's latest entries in their notes are part of what the model learns
+            report.profile = core.reader_model().describe()
+            scored = iter(prefilter(core, fresh))
             for row in new_rows:
                 if row["kind"] == "candidate":
                     row["score"], row["closest"] = next(scored)

@@ -1,88 +1,98 @@
-"""The offline critic: embedding similarity between principles and the paper's sentences.
+"""The personal critic: the reader model's verdict, with the reasons and quotes a reader can check.
 
-No LLM, no network.  Each principle statement is compared with every sentence
-of the abstract and conclusion; the mean of the two best cosine similarities
-is mapped linearly onto 0-10 (MiniLM puts unrelated scientific sentences near
-0.05 and close paraphrases above 0.55).  The best sentences become the
-principle's quotes; they are copied from the paper, so they verify trivially,
-and they are checked like any other critic's quotes all the same.
+No LLM, no network.  The decision and the score come from ``model.ReaderModel``
+(the constitution as a prior, learned from the reader's own decisions once
+there are enough of them), the same model that ranks the nightly digest.
+Each principle is scored by how unusually close the paper is to it compared
+with ordinary papers; a principle the paper is no closer to than an ordinary
+paper scores 0 and is not named as a reason.  A principle that is a reason gets
+the sentence of the abstract or conclusion closest to it as its quote (copied
+from the paper, and checked like any critic's quotes all the same).
 """
 
 from __future__ import annotations
 
-import re
+import math
+from collections.abc import Callable
 
-from triage.critic.base import aggregate
+from triage.claims import is_limitation, split_sentences
 from triage.critic.constitution import Constitution
 from triage.critic.evidence import verify_scores
+from triage.critic.model import REASON_Z, PaperScore, ReaderModel, paper_text
 from triage.embeddings import Embedder
+from triage.errors import NotJudged
 from triage.models import Paper, PrincipleScore, Quote, Sections, Verdict
 
-__all__ = ["EmbeddingCritic", "split_sentences"]
+__all__ = ["PersonalCritic", "PROMPT_VERSION"]
 
-PROMPT_VERSION = "offline-1"
-_LOW, _HIGH = 0.05, 0.55
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(])")
+PROMPT_VERSION = "offline-2"
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of at least five words; shorter fragments carry no evidence."""
-    parts = (s.strip() for s in _SENTENCE_END.split(" ".join(text.split())))
-    return [s for s in parts if len(s.split()) >= 5]
+def _share_below(z: float) -> int:
+    """Percent of ordinary papers less close than a paper ``z`` standard deviations above their mean."""
+    return min(99, max(1, round(50 * (1 + math.erf(z / math.sqrt(2))))))
 
 
-def _cosine(a: list[float], b: list[float]) -> float:
-    # Vectors are unit length, so the dot product is the cosine.
-    return sum(x * y for x, y in zip(a, b))
+class PersonalCritic:
+    """Judges papers with the reader model; implements ``Critic``."""
 
-
-class EmbeddingCritic:
-    """Scores each principle by how closely the paper's own sentences speak to it."""
-
-    prompt_version = PROMPT_VERSION
-
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, model: Callable[[], ReaderModel]) -> None:
+        """``model`` returns the current reader model (the service rebuilds it when the reader decides)."""
         self.embedder = embedder
+        self._model = model
         self.name = f"offline:{embedder.name.split(':', 1)[-1]}"
 
-    def judge(self, paper: Paper, sections: Sections, constitution: Constitution) -> Verdict:
-        """A verdict from sentence/principle similarity."""
-        abstract = sections.abstract or paper.abstract
-        sentences = split_sentences(abstract) + split_sentences(sections.conclusion)
-        principles = list(constitution.principles)
-        vectors = self.embedder.embed([p.statement for p in principles] + sentences)
-        principle_vecs, sentence_vecs = vectors[: len(principles)], vectors[len(principles) :]
+    @property
+    def prompt_version(self) -> str:
+        """Part of the verdict cache key: a new decision by the reader is a new model, so new verdicts."""
+        return f"{PROMPT_VERSION}:{self._model().fingerprint}"
 
-        scores: list[PrincipleScore] = []
-        for principle, pvec in zip(principles, principle_vecs):
-            if not sentences:
-                scores.append(PrincipleScore(id=principle.id, weight=principle.weight, rationale="no abstract or conclusion text"))
-                continue
-            ranked = sorted(((_cosine(pvec, svec), s) for svec, s in zip(sentence_vecs, sentences)), reverse=True)
-            best = ranked[:2]
-            similarity = sum(sim for sim, _ in best) / len(best)
-            score = round(max(0.0, min(10.0, (similarity - _LOW) / (_HIGH - _LOW) * 10)), 1)
-            scores.append(
-                PrincipleScore(
-                    id=principle.id,
-                    score=score,
-                    weight=principle.weight,
-                    rationale=f"closest sentences have cosine similarity {similarity:.2f} to the principle",
-                    quotes=[Quote(text=s) for _, s in best[:1]],
-                )
-            )
-        scores = verify_scores(scores, f"{abstract}\n{sections.conclusion}")
-        score, decision, confidence = aggregate(scores, constitution)
+    def judge(self, paper: Paper, sections: Sections, constitution: Constitution) -> Verdict:
+        """A verdict from the reader model; ``NotJudged`` when there is no abstract or conclusion to read."""
+        model = self._model()
+        abstract = sections.abstract or paper.abstract
+        if not (abstract.strip() or sections.conclusion.strip()):
+            raise NotJudged(f"@{paper.key} not judged: no abstract or conclusion to read")
+        title = sections.title or paper.title
+        [result] = model.score([paper_text(title, abstract)], conclusions=[sections.conclusion])
+        principles = self._principles(result, constitution, abstract, sections.conclusion)
+        principles = verify_scores(principles, f"{abstract}\n{sections.conclusion}")
         return Verdict(
             key=paper.key,
-            decision=decision,
-            score=score,
-            # Similarity is a weak proxy for the reader's judgement: cap the confidence.
-            confidence=round(min(confidence, 0.6), 2),
+            decision=constitution.decide(result.score),
+            score=result.score,
+            confidence=result.confidence,
             critic=self.name,
-            principles=scores,
+            principles=principles,
             revision="",
             constitution_hash=constitution.hash,
             paper_hash=sections.sha256,
-            prompt_version=self.prompt_version,
+            prompt_version=f"{PROMPT_VERSION}:{model.fingerprint}",
+            basis=sections.basis,
         )
+
+    def _principles(self, result: PaperScore, constitution: Constitution, abstract: str,
+                    conclusion: str) -> list[PrincipleScore]:
+        import numpy as np
+
+        sentences = [s for s in split_sentences(abstract) + split_sentences(conclusion) if not is_limitation(s)]
+        reasons = [i for i, z in enumerate(result.principle_z) if z >= REASON_Z]
+        closest: dict[int, str] = {}
+        if sentences and reasons:
+            statements = [constitution.principles[i].statement for i in reasons]
+            vectors = np.asarray(self.embedder.embed(statements + sentences), dtype=np.float64)
+            sims = vectors[len(statements):] @ vectors[: len(statements)].T
+            closest = {i: sentences[int(np.argmax(sims[:, n]))] for n, i in enumerate(reasons)}
+        learned = " (your decisions weigh in the verdict)" if result.learned else ""
+        scores = []
+        for i, principle in enumerate(constitution.principles):
+            z = result.principle_z[i]
+            if i in closest:
+                rationale = f"closer to this than {_share_below(z)}% of ordinary papers{learned}"
+            else:
+                rationale = "no closer to this than an ordinary paper"
+            scores.append(PrincipleScore(
+                id=principle.id, score=result.principle_scores[i], weight=principle.weight, rationale=rationale,
+                quotes=[Quote(text=closest[i])] if i in closest else [],
+            ))
+        return scores
