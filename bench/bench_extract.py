@@ -10,7 +10,14 @@ span between them plus 25% (plus 20 characters for very short spans) — so text
 that runs on into the next section, or starts a paragraph early, counts as
 wrong.  A conclusion labelled ``none`` is right when ``conclusion_found`` is
 false; an abstract labelled not extractable is right when it is empty and a
-warning says so.
+warning says so.  The labels were made by joining every line-end hyphen
+("locationbased"), while extraction keeps a compound's own hyphen
+("location-based"), so hyphens inside words are ignored when comparing; the
+hyphenation tests judge them.
+
+Generated corpus: ``tests/extract_fixtures.py`` writes one PDF per failure class
+seen on journal and proceedings papers, with labels of the same shape; it is
+scored the same way, and also for an exact match of both fields.
 
 Speed: the same PDFs through ``triage.extract.extract`` against opening each
 and calling ``page.get_text()`` on every page; best of ``--repeat`` runs.
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +62,16 @@ class FileResult:
     conclusion: FieldResult
 
 
+_WORD_HYPHEN_RE = re.compile(r"(?<=\w)-(?=\w)")
+
+
+def _comparable(s: str) -> str:
+    return _WORD_HYPHEN_RE.sub("", normalize_text(s))
+
+
 def score_field(extracted: str, first: str, last: str) -> FieldResult:
     """Right when ``extracted`` holds ``first`` … ``last`` with little extra around them."""
-    text, first, last = normalize_text(extracted), normalize_text(first), normalize_text(last)
+    text, first, last = _comparable(extracted), _comparable(first), _comparable(last)
     if not text:
         return FieldResult(False, "empty")
     start = text.find(first)

@@ -177,7 +177,10 @@ def simple_paper(
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("location-\nbased focusing", "locationbased focusing"),
+        ("location-\nbased focusing", "location-based focusing"),
+        ("the repre-\nsentation", "the representation"),
+        ("GPT-\n4 and BERT-\nbased", "GPT-4 and BERT-based"),
+        ("soft\u00ad\nhyphen", "softhyphen"),
         ("the ﬁrst ﬂow of ﬀ and ﬃ, ﬄ", "the first flow of ff and ffi, ffl"),
         ("  many \n\n spaces\tand\nlines ", "many spaces and lines"),
         ("Transformer-Big is kept", "Transformer-Big is kept"),

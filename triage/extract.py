@@ -35,7 +35,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,7 @@ import pymupdf
 
 from triage.atomic import write_atomic
 from triage.errors import PdfError
+from triage.hyphens import document_words, join_line_hyphens
 from triage.models import Chunk, Figure, Region, Sections
 
 __all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "snapshot"]
@@ -50,8 +51,9 @@ __all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "
 # Bump whenever the heuristics change: it is part of the cache key.
 EXTRACTOR_VERSION = "2"
 
-# Text only (no images): "dict" with images is 4x slower and we never need them.
-_TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP
+# Text and the boxes of vector drawings, no images: "dict" with images is 4x slower, and the
+# drawings (plot axes, table rules) tell where a float's text is, almost for free.
+_TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_COLLECT_VECTORS
 _CHUNK_CHARS = 1200
 _MAX_CONCLUSION_CHARS = 15000
 _HEADER_BAND = 0.1  # share of the page height where running headers/footers live
@@ -60,19 +62,19 @@ _HEADER_BAND = 0.1  # share of the page height where running headers/footers liv
 
 _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
 _LIGATURE_RE = re.compile("|".join(_LIGATURES))
-# A hyphen (ASCII, soft or Unicode) at the end of a line joins the two halves of a word.
-_EOL_HYPHEN_RE = re.compile(r"[-\u00ad\u2010](?:[ \t]*)\n\s*")
 _SPACE_RE = re.compile(r"\s+")
 
 
-def normalize_text(s: str) -> str:
-    """Join end-of-line hyphens, expand ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ) and collapse whitespace.
+def normalize_text(s: str, vocabulary: Collection[str] | Callable[[], Collection[str]] = ()) -> str:
+    """Expand ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ), resolve end-of-line hyphens and collapse whitespace.
 
-    The same rule the corpus labels and the critic's quote check use, so a quote
-    copied from the paper matches the extracted text.
+    A word split at a line end is joined; a compound broken at its own hyphen keeps it
+    (``triage.hyphens``), judged with the document's ``vocabulary`` when given.  The same
+    rule the corpus labels and the critic's quote check use, so a quote copied from the
+    paper matches the extracted text.
     """
-    s = _EOL_HYPHEN_RE.sub("", s)
     s = _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], s)
+    s = join_line_hyphens(s, vocabulary)
     return _SPACE_RE.sub(" ", s).strip()
 
 
@@ -144,10 +146,22 @@ def _span_text(spans: list[dict]) -> str:
     return "".join(s["text"] for s in spans)
 
 
-def _page_blocks(page: pymupdf.Page, pno: int) -> list[_Block]:
-    """The page's text blocks with their visual lines (same-baseline lines merged)."""
+Box = tuple[float, float, float, float]
+
+
+def _page_blocks(page: pymupdf.Page, pno: int, vectors: list[Box]) -> list[_Block]:
+    """The page's text blocks with their visual lines (same-baseline lines merged).
+
+    The boxes of its vector drawings are appended to ``vectors``.
+    """
     blocks: list[_Block] = []
+    page_area = 0.4 * page.rect.width * page.rect.height
     for raw in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
+        if raw["type"]:
+            x0, y0, x1, y1 = raw["bbox"]
+            if raw["type"] == 3 and (x1 - x0) * (y1 - y0) < page_area:  # not a page background
+                vectors.append(raw["bbox"])
+            continue
         lines: list[Line] = []
         for ln in raw["lines"]:
             if ln["dir"][0] < 0.9:  # rotated or upside down: arXiv stamp, axis labels
@@ -168,9 +182,24 @@ def _page_blocks(page: pymupdf.Page, pno: int) -> list[_Block]:
     return blocks
 
 
+# Bold by name alone: journals' Type 1 fonts often carry no bold flag ("AdvTimes-B", "CMBX10",
+# "NimbusRomNo9L-Medi", "MinionPro-Semibold", "LinLibertineTB").
+_BOLD_NAME_RE = re.compile(
+    r"bold|black|heavy|demi|semibold|medi(?:um)?\b|medi$|^(?:[a-z]{6}\+)?(?:cmbx|cmb\d|sfbx|ptmb|phvb)|"
+    r"[-.,_](?:b|bd|bx|sb|db|bi|bdit|bol)$|(?<=[a-z])(?:tb|bd)$",
+    re.I,
+)
+_bold_fonts: dict[str, bool] = {}
+
+
 def _is_bold(span: dict) -> bool:
+    if span["flags"] & 16:
+        return True
     font = span["font"]
-    return bool(span["flags"] & 16) or "Bold" in font or "Medi" in font
+    bold = _bold_fonts.get(font)
+    if bold is None:
+        bold = _bold_fonts[font] = _BOLD_NAME_RE.search(font) is not None
+    return bold
 
 
 def _style(spans: list[dict]) -> tuple[float, bool, str]:
@@ -277,6 +306,22 @@ class _Doc:
     body_size: float
     meta_title: str = ""
     two_column_pages: set[int] = field(default_factory=set)
+    vectors: dict[int, list[Box]] = field(default_factory=dict)  # page -> boxes of vector drawings
+    floats: dict[int, list[tuple[Box, str]]] = field(default_factory=dict)  # page -> plots and tables
+    _words: frozenset[str] | None = None
+
+    def words(self) -> frozenset[str]:
+        """The document's own vocabulary, for judging line-end hyphens (built on first use)."""
+        if self._words is None:
+            self._words = document_words("\n".join(ln.text for ln in self.lines))
+        return self._words
+
+    def join(self, lines: Sequence[Line], first: str | None = None) -> str:
+        """The lines as normalised text; ``first`` replaces the first line's text (after a label)."""
+        texts = [ln.text for ln in lines]
+        if first is not None and texts:
+            texts[0] = first
+        return normalize_text("\n".join(texts), self.words)
 
 
 def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
@@ -286,11 +331,12 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
     heights: dict[int, float] = {}
     empty: list[int] = []
     broken: list[int] = []
+    vectors: dict[int, list[Box]] = {}
     for i in range(n):
         try:
             page = doc[i]
             heights[i + 1] = page.rect.height
-            blocks = _page_blocks(page, i + 1)
+            blocks = _page_blocks(page, i + 1, vectors.setdefault(i + 1, []))
         except Exception:  # a damaged page must not cost the rest of the paper
             broken.append(i + 1)
             continue
@@ -302,9 +348,9 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
         warnings.append(f"could not read pages {_ranges(broken)} (damaged PDF)")
     for ln in lines:
         ln.spans = []
-    lines = _drop_running_lines(lines, heights)
+    lines = _drop_running_lines(lines, heights, min(3, max(2, n)))
     two_column = {ln.page for ln in lines if ln.column}
-    return _Doc(lines, n, heights, empty, _body_size(lines), _metadata_title(doc), two_column)
+    return _Doc(lines, n, heights, empty, _body_size(lines), _metadata_title(doc), two_column, vectors)
 
 
 def _metadata_title(doc: pymupdf.Document) -> str:
@@ -329,8 +375,8 @@ def _body_size(lines: list[Line]) -> float:
 _DIGITS_RE = re.compile(r"\d+")
 
 
-def _drop_running_lines(lines: list[Line], heights: dict[int, float]) -> list[Line]:
-    """Drop running headers, footers and page numbers: margin lines that repeat across pages."""
+def _drop_running_lines(lines: list[Line], heights: dict[int, float], repeats: int) -> list[Line]:
+    """Drop running headers, footers and page numbers: margin lines on ``repeats`` pages or more."""
 
     def in_margin(ln: Line) -> bool:
         h = heights[ln.page]
@@ -343,7 +389,7 @@ def _drop_running_lines(lines: list[Line], heights: dict[int, float]) -> list[Li
     for ln in lines:
         if in_margin(ln):
             pages_per_key.setdefault(key(ln), set()).add(ln.page)
-    repeated = {k for k, p in pages_per_key.items() if len(p) >= 3}
+    repeated = {k for k, p in pages_per_key.items() if len(p) >= repeats}
     kept = []
     for ln in lines:
         if in_margin(ln):
@@ -411,6 +457,7 @@ class Heading:
     level: int | None  # 1 for "6", 2 for "6.1"; None when unnumbered
     run_in: bool = False  # bold lead of a paragraph ("Acknowledgements We thank ...")
     rest: str = ""  # for a run-in heading, the paragraph text after the lead
+    size: float = 0.0  # font size: an unnumbered heading set smaller than its section's is a sub-heading
 
 
 def _heading(ln: Line, index: int, body: float) -> Heading | None:
@@ -443,13 +490,13 @@ def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | 
     if len(num) == 1 and num.isalpha() and num not in "IVX" and not styled:
         return None  # "A SIMPLE CASE" in body caps is not an appendix heading
     level = None if not num else 1 if num.isalpha() else num.count(".") + 1
-    return Heading(index, title, _SPACED_CAPS_RE.sub(r"\1", text), level)
+    return Heading(index, title, _SPACED_CAPS_RE.sub(r"\1", text), level, size=ln.size)
 
 
 def _closing_line(ln: Line, text: str, index: int) -> Heading | None:
     """'References', 'Acknowledgments', 'Limitations' alone on a line end a section even unstyled."""
     if ln.block_start and _CLOSING_LINE_RE.match(text):
-        return Heading(index, text, text, None)
+        return Heading(index, text, text, None, size=ln.size)
     return None
 
 
@@ -486,8 +533,10 @@ def _toc_pages(lines: list[Line]) -> set[int]:
 def _headings(d: _Doc) -> list[Heading]:
     toc = _toc_pages(d.lines)
     out = []
+    larger = d.body_size + 0.8
     for i, ln in enumerate(d.lines):
-        if ln.page in toc:
+        # Every kind of heading opens a block or stands out by size: most lines are neither.
+        if not (ln.block_start or ln.size >= larger) or ln.page in toc:
             continue
         h = _heading(ln, i, d.body_size)
         if h is not None:
@@ -541,24 +590,103 @@ def _is_body(ln: Line, d: _Doc, *, floats_allowed: bool = False) -> bool:
     return not (ln.size < d.body_size - 0.5 and _SUBCAPTION_RE.match(ln.text))
 
 
-def _section_lines(d: _Doc, start: int, stop: int) -> list[Line]:
-    """Body lines in [start, stop): no captions, floats or small print."""
+def _section_lines(d: _Doc, start: int, stop: int, skip: Collection[int] = ()) -> list[Line]:
+    """Body lines in [start, stop): no captions, floats, footnotes or the lines in ``skip``.
+
+    A footnote's first line gives it away (small, or a mark in front); the lines that
+    follow it in its block are footnote too when they are set smaller than the text.
+    Text inside a plot or a table (tick labels, legends, cells) is left out.
+    """
     lines = d.lines
     out: list[Line] = []
     i = start
+    in_footnote = False
     while i < stop:
         ln = lines[i]
-        if ln.block_start and _CAPTION_RE.match(ln.text):
-            i = _caption_ends(lines, i)
-            continue
-        if _is_body(ln, d):
+        if ln.block_start:
+            in_footnote = False
+            if _CAPTION_RE.match(ln.text):
+                i = _caption_ends(lines, i)
+                continue
+        if _is_small(ln, d.body_size):
+            in_footnote = True
+        elif i in skip or (in_footnote and ln.size < d.body_size - 0.5) or _in_float(ln, d):
+            pass
+        elif _is_body(ln, d):
             out.append(ln)
         i += 1
     return out
 
 
-def _join(lines: Sequence[Line]) -> str:
-    return normalize_text("\n".join(ln.text for ln in lines))
+# -- floats inside a section ------------------------------------------------------
+
+_FIGURE, _TABLE = "figure", "table"
+
+
+def _float_boxes(d: _Doc, page: int) -> list[tuple[Box, str]]:
+    """Where the page's plots and tables are, from its vector drawings.
+
+    A plot is a cluster of drawings (axes, ticks, curves) at least 40 x 30 pt; a table is
+    two or more horizontal rules of the same extent (booktabs).  Computed once per page.
+    """
+    cached = d.floats.get(page)
+    if cached is not None:
+        return cached
+    rules: dict[tuple[int, int], list[Box]] = {}
+    shapes: list[list[float]] = []
+    for v in d.vectors.get(page, ()):
+        x0, y0, x1, y1 = v
+        if y1 - y0 <= 2.5 and x1 - x0 >= 40:
+            rules.setdefault((round(x0 / 4), round(x1 / 4)), []).append(v)
+        else:
+            shapes.append([x0, y0, x1, y1])
+    boxes: list[tuple[Box, str]] = []
+    for (x0, y0, x1, y1) in _clusters(shapes, 6.0):
+        if x1 - x0 >= 40 and y1 - y0 >= 30:
+            boxes.append(((x0, y0, x1, y1), _FIGURE))
+    for group in rules.values():
+        if len(group) >= 2:
+            top, bottom = min(r[1] for r in group), max(r[3] for r in group)
+            if bottom - top >= 10:
+                boxes.append(((min(r[0] for r in group), top, max(r[2] for r in group), bottom), _TABLE))
+    d.floats[page] = boxes
+    return boxes
+
+
+def _clusters(rects: list[list[float]], gap: float) -> list[list[float]]:
+    """Bounding boxes of groups of rectangles that touch (within ``gap``), merged until stable."""
+    merged = True
+    while merged and len(rects) > 1:
+        merged = False
+        out: list[list[float]] = []
+        for r in sorted(rects, key=lambda r: r[1]):
+            for c in out:
+                if r[0] <= c[2] + gap and c[0] <= r[2] + gap and r[1] <= c[3] + gap and c[1] <= r[3] + gap:
+                    c[0], c[1], c[2], c[3] = min(c[0], r[0]), min(c[1], r[1]), max(c[2], r[2]), max(c[3], r[3])
+                    merged = True
+                    break
+            else:
+                out.append(list(r))
+        rects = out
+    return rects
+
+
+def _in_float(ln: Line, d: _Doc) -> bool:
+    """The line is a plot's label (inside it, or a short one just beside or below it) or a table cell."""
+    if not d.vectors.get(ln.page):
+        return False
+    cx, cy = (ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2
+    for (x0, y0, x1, y1), kind in _float_boxes(d, ln.page):
+        if x0 <= cx <= x1 and y0 <= cy <= y1:
+            return True
+        # Tick labels sit left of and below the axes, the axis title under them.
+        if (kind == _FIGURE and x0 - 16 <= cx <= x1 + 16 and y0 <= cy <= y1 + 28
+                and (ln.x1 - ln.x0 < 0.6 * (x1 - x0) or _TICKS_RE.match(ln.text))):
+            return True
+    return False
+
+
+_TICKS_RE = re.compile(r"^[\s\d.,%+\-−–×eEkKMx^]*$")
 
 
 def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
@@ -593,6 +721,24 @@ _ABSTRACT_STOP_RE = re.compile(
     re.I,
 )
 _ABSTRACT_PAGES = 3
+# First-page furniture that follows an abstract: classification lines, the permission and
+# copyright block, funding and address notes (ACM, JACM, Springer, journals).
+_FURNITURE_RE = re.compile(
+    r"^\s*(?:categories\s+and\s+subject\s+descriptors|general\s+terms|permission\s+to\s+(?:make|copy)|"
+    r"copyright\b|©|\(c\)\s*\d{4}|publication\s+rights|this\s+(?:work|research|paper|material)\s+(?:was|is|has)\s+"
+    r"(?:been\s+)?(?:supported|funded|partially|partly|sponsored|based)|authors?['’]?\s+address|"
+    r"received\s+\w+\s+\d|accepted\s+\w+\s+\d|(?:mathematics\s+)?subject\s+classification|msc\s*20\d\d|"
+    r"jel\s+classification|pacs\b|doi:|https?://doi)",
+    re.I,
+)
+# The labels of a structured abstract (BMC, PLOS, Elsevier, Bioinformatics).
+_STRUCTURED_RE = re.compile(
+    r"^\s*(?:background|methods?|results?|conclusions?|objectives?|purpose|aims?|findings|interpretation|design|"
+    r"setting|participants|context|motivation|significance|availability(?:\s+and\s+implementation)?|contact|"
+    r"materials\s+and\s+methods|methodology|approach|limitations|implications|originality(?:/value)?|"
+    r"main\s+outcome\s+measures?)\s*[:.]?\s*$",
+    re.I,
+)
 
 
 def _find_abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[list[Line], str]:
@@ -615,26 +761,47 @@ def _find_abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[list[Line], s
 
 
 def _abstract_body(d: _Doc, label: int, rest: str, headings: dict[int, Heading]) -> list[Line]:
+    """The abstract's lines after its label, up to the next heading, keyword line or furniture.
+
+    A structured abstract's labels (Background, Methods, ...) are part of it; each label
+    appears once, so the paper's own "Background" section ends it.
+    """
     lines = d.lines
     first = label if rest else label + 1
     out: list[Line] = []
     reference: float | None = None
+    structured: set[str] = set()
+    label_size = 0.0
     for j in range(first, len(lines)):
         ln = lines[j]
         if ln.page != lines[label].page and out:
             break
+        text = ln.text.strip()
+        if ln.block_start and j != label and _STRUCTURED_RE.match(text) and (structured or j == first):
+            name = text.rstrip(":. ").lower()
+            if name in structured or (structured and ln.size > label_size + 0.5):
+                break
+            structured.add(name)
+            label_size = ln.size
+            out.append(ln)
+            continue
         if j != label and (j in headings or _ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
             break
+        if out and ln.block_start and (_FURNITURE_RE.match(text) or text[:1] in _FOOTNOTE_MARKS):
+            break  # the permission block, classification lines or a title footnote
         if reference is None:
             reference = ln.size
         if _is_small(ln, reference):
-            if len(ln.text.strip()) > 3:
+            if len(text) > 3:
                 break  # a footnote: the abstract is over
             continue
         if out and (abs(ln.size - reference) > 1.2 or _TOC_LINE_RE.search(ln.text)):
             break
         if out and ln.block_start and ln.bold and not out[0].bold and len(ln.text) < 60:
             break  # a bold line after a plain abstract: the next heading ("Contents"), whatever its size
+        prev = out[-1] if out else None
+        if prev is not None and prev.page == ln.page and prev.column == ln.column and ln.y0 - prev.y1 > 3 * ln.size:
+            break  # a wide gap in the same column: what follows sits at the foot of the column
         out.append(ln)
     return out
 
@@ -696,12 +863,16 @@ def _kind(title: str) -> str | None:
     return None
 
 
-def _pick_conclusion(heads: list[Heading], main_end: int) -> tuple[Heading, str] | None:
-    """The last conclusion heading in the main text; else the last discussion / summary."""
+def _pick_conclusion(heads: list[Heading], main_start: int, main_end: int) -> tuple[Heading, str] | None:
+    """The last conclusion heading in the main text; else the last discussion / summary.
+
+    The main text starts after the abstract: a structured abstract's "Conclusions" label
+    is not the paper's conclusion.
+    """
     first_section = next((h.index for h in heads if h.level is not None), 0)
     found: dict[str, list[Heading]] = {"conclusion": [], "run-in": [], "discussion": [], "summary": []}
     for h in heads:
-        if h.index >= main_end:
+        if not main_start <= h.index < main_end:
             continue
         kind = _kind(h.title)
         if kind == "summary" and h.index < first_section:
@@ -720,13 +891,21 @@ def _pick_conclusion(heads: list[Heading], main_end: int) -> tuple[Heading, str]
 
 
 def _section_end(heads: list[Heading], start: Heading, limit: int) -> int:
-    """Index of the first line after the section that starts at ``start``."""
+    """Index of the first line after the section that starts at ``start``.
+
+    A numbered heading of the same or a higher level ends it; an unnumbered one ends it
+    unless it is set smaller than the section's own heading: then it is a sub-heading
+    ("5 Discussion" / "Comparison with prior work").
+    """
     for h in heads:
         if h.index <= start.index:
             continue
-        if h.run_in or _STOP_RE.match(h.title) or _REFERENCES_RE.match(h.title):
+        if h.run_in or _STOP_RE.match(h.title) or _REFERENCES_RE.match(h.title) or start.run_in:
             return h.index
-        if start.run_in or start.level is None or h.level is None or h.level <= start.level:
+        if h.level is None:
+            if h.size >= start.size - 0.3:
+                return h.index
+        elif start.level is None or h.level <= start.level:
             return h.index
     return limit
 
@@ -751,7 +930,7 @@ def _chunks(d: _Doc, heads: list[Heading]) -> list[Chunk]:
 
     def flush() -> None:
         nonlocal buf, size
-        text = normalize_text("\n".join(buf))
+        text = normalize_text("\n".join(buf), d.words)
         if len(text) > 40:
             chunks.append(Chunk(text=text, section=section, page=page))
         buf, size = [], 0
@@ -790,7 +969,7 @@ def _figures(d: _Doc) -> list[Figure]:
         if ln.block_start and _CAPTION_RE.match(ln.text):
             caption = lines[i : _caption_ends(lines, i)]
             regions = _regions(caption)
-            figures.append(Figure(caption=_join(caption), page=ln.page, region=regions[0] if regions else None))
+            figures.append(Figure(caption=d.join(caption), page=ln.page, region=regions[0] if regions else None))
     return figures
 
 
@@ -834,7 +1013,7 @@ def _title(d: _Doc, first_page: int) -> str:
     candidates = wordy or runs
     if not candidates:
         return ""
-    return _join(max(candidates, key=lambda r: r[0].size))
+    return d.join(max(candidates, key=lambda r: r[0].size))
 
 
 # -- public API --------------------------------------------------------------------
@@ -871,7 +1050,8 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
     if not abstract and not no_first_page:
         warnings.append("abstract not found")
 
-    conclusion, conclusion_lines, heading, kind = _conclusion(d, heads)
+    after_abstract = d.lines.index(abstract_lines[-1]) + 1 if abstract_lines else 0
+    conclusion, conclusion_lines, heading, kind = _conclusion(d, heads, after_abstract)
     if not conclusion:
         warnings.append("no conclusion, discussion or summary section found")
 
@@ -896,23 +1076,23 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
 def _abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[str, list[Line]]:
     """The abstract's text and lines; an inline label ("Abstract—We ...") is cut off."""
     lines, inline_rest = _find_abstract(d, headings)
-    if inline_rest and lines:
-        return normalize_text(inline_rest + "\n" + "\n".join(ln.text for ln in lines[1:])), lines
-    return _join(lines), lines
+    return d.join(lines, inline_rest or None), lines
 
 
-def _conclusion(d: _Doc, heads: list[Heading]) -> tuple[str, list[Line], str | None, str]:
+def _conclusion(d: _Doc, heads: list[Heading], main_start: int) -> tuple[str, list[Line], str | None, str]:
     """Text, lines, heading and kind of the closing section; empty and 'none' when there is none."""
-    picked = _pick_conclusion(heads, _main_end(heads, len(d.lines)))
+    picked = _pick_conclusion(heads, main_start, _main_end(heads, len(d.lines)))
     if picked is None:
         return "", [], None, "none"
     h, kind = picked
-    lines = _section_lines(d, h.index + 1, _section_end(heads, h, len(d.lines)))
+    end = _section_end(heads, h, len(d.lines))
+    subheadings = {g.index for g in heads if h.index < g.index < end}
+    lines = _section_lines(d, h.index + 1, end, subheadings)
     if h.run_in:  # the conclusion starts on the heading's own line, after the bold lead
-        text = normalize_text(h.rest + "\n" + "\n".join(ln.text for ln in lines))
         lines = [d.lines[h.index], *lines]
+        text = d.join(lines, h.rest)
     else:
-        text = _join(lines)
+        text = d.join(lines)
     if not text:
         return "", [], None, "none"
     return text[:_MAX_CONCLUSION_CHARS], lines, normalize_text(h.text), kind
