@@ -518,7 +518,7 @@ def test_extract_cached_writes_then_reads(tmp_path: Path, monkeypatch: pytest.Mo
 def test_extract_cached_names_the_file_in_errors(tmp_path: Path) -> None:
     bad = tmp_path / "oops.pdf"
     bad.write_text("<html>Not found</html>")
-    with pytest.raises(PdfError, match="oops.pdf is not a PDF"):
+    with pytest.raises(PdfError, match="oops.pdf: server returned an HTML page, not a PDF"):
         extract_cached(bad, tmp_path / "cache")
 
 

@@ -43,6 +43,7 @@ import pymupdf
 
 from triage.atomic import write_atomic
 from triage.errors import PdfError
+from triage.fetch import check_pdf_bytes, read_pdf
 from triage.hyphens import document_words, join_line_hyphens
 from triage.models import Chunk, Figure, Region, Sections
 
@@ -110,25 +111,15 @@ class _Block:
 
 
 def _load(pdf: Path | bytes) -> tuple[bytes, str]:
-    """The file's bytes and a name for messages."""
+    """The file's bytes, checked as the PDF cache checks them, and a name for messages."""
     if isinstance(pdf, (bytes, bytearray)):
+        check_pdf_bytes(bytes(pdf))
         return bytes(pdf), "<bytes>"
-    try:
-        return Path(pdf).read_bytes(), str(pdf)
-    except OSError as e:
-        raise PdfError(f"cannot read {pdf}: {e.strerror or e}", "check the path and permissions") from e
+    return read_pdf(Path(pdf)), str(pdf)
 
 
 def _open(data: bytes, name: str) -> pymupdf.Document:
     """Open and validate; every failure becomes one clear PdfError."""
-    # The spec lets junk precede the header; real files put it in the first 1 KiB.  A file
-    # whose header was damaged but whose objects survive is left to MuPDF's repair.
-    if b"%PDF-" not in data[:1024] and b"endobj" not in data:
-        head = data[:40].decode("latin-1", "replace").strip().replace("\n", " ")
-        raise PdfError(
-            f"{name} is not a PDF (it starts with {head!r})",
-            "an HTML error page saved as .pdf? download the file again",
-        )
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as e:  # MuPDF raises several types for broken files

@@ -77,6 +77,8 @@ def keeps_hyphen(left: str, right: str, vocabulary: Collection[str] = ()) -> boo
         return True
     if joined in vocabulary or f"{head}{right}".lower() in vocabulary:
         return False
+    if "-" in right:  # "end-" + "to-end": the rest of a hyphenated compound
+        return True
     if right[0].isdigit() or head[-1].isdigit() or right[0].isupper() and not right.isupper() and head.islower():
         return True
     if head.isupper() and len(head) >= 2:  # "LSM-tree", "BERT-based"
