@@ -31,11 +31,13 @@ are reported in ``warnings``; there is no OCR.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +46,7 @@ import pymupdf
 from triage.atomic import write_atomic
 from triage.errors import PdfError
 from triage.fetch import check_pdf_bytes, read_pdf
-from triage.hyphens import document_words, join_line_hyphens
+from triage.hyphens import join_line_hyphens
 from triage.models import Chunk, Figure, Region, Sections
 
 __all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "snapshot"]
@@ -62,21 +64,20 @@ _HEADER_BAND = 0.1  # share of the page height where running headers/footers liv
 # -- normalisation -------------------------------------------------------------
 
 _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
-_LIGATURE_RE = re.compile("|".join(_LIGATURES))
-_SPACE_RE = re.compile(r"\s+")
+_LIGATURE_RE = re.compile(f"[{''.join(_LIGATURES)}]")
 
 
-def normalize_text(s: str, vocabulary: Collection[str] | Callable[[], Collection[str]] = ()) -> str:
+def normalize_text(s: str, document: str | Callable[[], str] = "") -> str:
     """Expand ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ), resolve end-of-line hyphens and collapse whitespace.
 
     A word split at a line end is joined; a compound broken at its own hyphen keeps it
-    (``triage.hyphens``), judged with the document's ``vocabulary`` when given.  The same
+    (``triage.hyphens``), judged by the rest of the ``document`` when given.  The same
     rule the corpus labels and the critic's quote check use, so a quote copied from the
     paper matches the extracted text.
     """
     s = _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], s)
-    s = join_line_hyphens(s, vocabulary)
-    return _SPACE_RE.sub(" ", s).strip()
+    s = join_line_hyphens(s, document)
+    return " ".join(s.split())
 
 
 # -- lines ---------------------------------------------------------------------
@@ -140,13 +141,13 @@ def _span_text(spans: list[dict]) -> str:
 Box = tuple[float, float, float, float]
 
 
-def _page_blocks(page: pymupdf.Page, pno: int, vectors: list[Box]) -> list[_Block]:
+def _page_blocks(page: pymupdf.Page, rect: pymupdf.Rect, pno: int, vectors: list[Box]) -> list[_Block]:
     """The page's text blocks with their visual lines (same-baseline lines merged).
 
     The boxes of its vector drawings are appended to ``vectors``.
     """
     blocks: list[_Block] = []
-    page_area = 0.4 * page.rect.width * page.rect.height
+    page_area = 0.4 * rect.width * rect.height
     for raw in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         if raw["type"]:
             x0, y0, x1, y1 = raw["bbox"]
@@ -154,19 +155,20 @@ def _page_blocks(page: pymupdf.Page, pno: int, vectors: list[Box]) -> list[_Bloc
                 vectors.append(raw["bbox"])
             continue
         lines: list[Line] = []
+        prev: Line | None = None
         for ln in raw["lines"]:
             if ln["dir"][0] < 0.9:  # rotated or upside down: arXiv stamp, axis labels
                 continue
-            spans = [s for s in ln["spans"] if s["text"]]
-            if not spans:
-                continue
+            spans = ln["spans"]
             x0, y0, x1, y1 = ln["bbox"]
-            prev = lines[-1] if lines else None
             # Same baseline and to the right: MuPDF split one visual line (e.g. "1" + "INTRODUCTION").
             if prev is not None and abs(prev.y1 - y1) < 2.5 and x0 >= prev.x1 - 1:
                 _extend_line(prev, spans, x1, min(prev.y0, y0))
                 continue
-            lines.append(_make_line(spans, pno, x0, y0, x1, y1, block_start=not lines))
+            line = _make_line(spans, pno, x0, y0, x1, y1, block_start=prev is None)
+            if line.text:
+                lines.append(line)
+                prev = line
         if lines:
             bx0, by0, bx1, by1 = raw["bbox"]
             blocks.append(_Block(bx0, by0, bx1, by1, lines))
@@ -193,47 +195,50 @@ def _is_bold(span: dict) -> bool:
     return bold
 
 
-def _style(spans: list[dict]) -> tuple[float, bool, str]:
-    """Dominant size (by characters), all-bold flag and leading bold text of a line's spans.
+def _style(spans: list[dict]) -> tuple[str, float, bool, str]:
+    """Text, dominant size (by characters), all-bold flag and leading bold text of a line's spans.
 
-    Called once per line, so it avoids Counter and rounding: it is a large share of our time.
+    Called for every line: it is a large share of our time, hence the plain loops.
     """
     if len(spans) == 1:  # the common case
         s = spans[0]
-        bold = _is_bold(s) and bool(s["text"].strip())
-        return round(s["size"], 1), bold, s["text"].strip() if bold else ""
-    sizes: dict[float, int] = {}
-    bold_chars = chars = 0
-    lead: list[str] = []
-    leading = True
-    for s in spans:
         text = s["text"]
-        n = len(text) - text.count(" ")
-        is_bold = _is_bold(s)
-        sizes[s["size"]] = sizes.get(s["size"], 0) + n
-        chars += n
-        if is_bold:
-            bold_chars += n
-        if leading and (is_bold or not n):
-            lead.append(text)
-        elif n:
-            leading = False
-    size = max(sizes, key=sizes.__getitem__) if chars else 0.0
-    return round(size, 1), chars > 0 and bold_chars == chars, "".join(lead).strip()
+        bold = (s["flags"] & 16 or _is_bold(s)) and bool(text) and not text.isspace()
+        return text, round(s["size"], 1), bold, text.strip() if bold else ""
+    if not spans:
+        return "", 0.0, False, ""
+    texts = [s["text"] for s in spans]
+    line = "".join(texts)
+    sizes = [s["size"] for s in spans]
+    size = sizes[0]
+    if sizes.count(size) != len(sizes):  # mixed sizes (math, footnote marks): weigh by characters
+        weights: dict[float, int] = {}
+        for sz, text in zip(sizes, texts):
+            weights[sz] = weights.get(sz, 0) + len(text)
+        size = max(weights, key=weights.__getitem__)
+    lead = 0  # spans [0, lead) are bold (or blank)
+    for s in spans:
+        if not (_is_bold(s) or s["text"].isspace()):
+            break
+        lead += 1
+    if lead == len(spans):
+        return line, round(size, 1), bool(line) and not line.isspace(), line.strip()
+    return line, round(size, 1), False, "".join(texts[:lead]).strip()
 
 
 def _make_line(spans: list[dict], pno: int, x0: float, y0: float, x1: float, y1: float, *, block_start: bool) -> Line:
-    size, bold, lead = _style(spans)
-    first = spans[0]
-    raised = len(spans) > 1 and first["size"] < size - 1 and first["text"].strip().isdigit()
-    return Line(pno, x0, y0, x1, y1, _span_text(spans), size, bold, lead, 0, block_start, raised, spans)
+    text, size, bold, lead = _style(spans)
+    first = spans[0] if spans else None
+    raised = first is not None and len(spans) > 1 and first["size"] < size - 1 and first["text"].strip().isdigit()
+    return Line(pno, x0, y0, x1, y1, text, size, bold, lead, 0, block_start, raised, spans)
 
 
 def _extend_line(line: Line, spans: list[dict], x1: float, y0: float) -> None:
     all_spans = line.spans + spans
-    gap = "" if line.text.endswith(" ") else " "
-    line.text = line.text + gap + _span_text(spans)
-    line.size, line.bold, line.lead_bold = _style(all_spans)
+    text, line.size, line.bold, line.lead_bold = _style(all_spans)
+    # The merged piece's text: keep one space between the two parts.
+    tail = text[len("".join(s["text"] for s in line.spans)):]
+    line.text = line.text + ("" if line.text.endswith(" ") or tail.startswith(" ") else " ") + tail
     line.spans = all_spans
     line.x1, line.y0 = max(line.x1, x1), y0
 
@@ -299,24 +304,48 @@ class _Doc:
     two_column_pages: set[int] = field(default_factory=set)
     vectors: dict[int, list[Box]] = field(default_factory=dict)  # page -> boxes of vector drawings
     floats: dict[int, list[tuple[Box, str]]] = field(default_factory=dict)  # page -> plots and tables
-    _words: frozenset[str] | None = None
+    _text: str | None = None
 
-    def words(self) -> frozenset[str]:
-        """The document's own vocabulary, for judging line-end hyphens (built on first use)."""
-        if self._words is None:
-            self._words = document_words("\n".join(ln.text for ln in self.lines))
-        return self._words
+    def text(self) -> str:
+        """The whole text, lower-cased, ligatures expanded: evidence for line-end hyphens (made on first use)."""
+        if self._text is None:
+            joined = "\n".join(ln.text for ln in self.lines)
+            self._text = _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], joined).lower()
+        return self._text
 
     def join(self, lines: Sequence[Line], first: str | None = None) -> str:
         """The lines as normalised text; ``first`` replaces the first line's text (after a label)."""
         texts = [ln.text for ln in lines]
         if first is not None and texts:
             texts[0] = first
-        return normalize_text("\n".join(texts), self.words)
+        return normalize_text("\n".join(texts), self.text)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while pages are read.
+
+    Each page's "dict" is thousands of fresh containers, none in a cycle (reference counting
+    frees them), yet their number sets off collections that walk every line read so far:
+    about a tenth of our time.  The previous state is restored, so a caller (or another
+    thread) that runs with the collector off keeps it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
     """All visual lines of the document in reading order (one get_text per page)."""
+    with _collector_paused():
+        return _read_pages(doc, max_pages, warnings)
+
+
+def _read_pages(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
     n = doc.page_count if max_pages is None else min(doc.page_count, max_pages)
     lines: list[Line] = []
     heights: dict[int, float] = {}
@@ -326,19 +355,20 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
     for i in range(n):
         try:
             page = doc[i]
-            heights[i + 1] = page.rect.height
-            blocks = _page_blocks(page, i + 1, vectors.setdefault(i + 1, []))
+            rect = page.rect
+            heights[i + 1] = rect.height
+            blocks = _page_blocks(page, rect, i + 1, vectors.setdefault(i + 1, []))
         except Exception:  # a damaged page must not cost the rest of the paper
             broken.append(i + 1)
             continue
-        page_lines = [ln for b in _reading_order(blocks, page.rect.width) for ln in b.lines]
+        page_lines = [ln for b in _reading_order(blocks, rect.width) for ln in b.lines]
+        for ln in page_lines:
+            ln.spans = []  # let the page's span dicts go now: a document's worth slows the collector
         if sum(len(ln.text.strip()) for ln in page_lines) < 20:
             empty.append(i + 1)
         lines.extend(page_lines)
     if broken:
         warnings.append(f"could not read pages {_ranges(broken)} (damaged PDF)")
-    for ln in lines:
-        ln.spans = []
     lines = _drop_running_lines(lines, heights, min(3, max(2, n)))
     two_column = {ln.page for ln in lines if ln.column}
     return _Doc(lines, n, heights, empty, _body_size(lines), _metadata_title(doc), two_column, vectors)
@@ -376,19 +406,12 @@ def _drop_running_lines(lines: list[Line], heights: dict[int, float], repeats: i
     def key(ln: Line) -> str:
         return _DIGITS_RE.sub("#", ln.text.strip().lower())
 
+    margin = {i: key(ln) for i, ln in enumerate(lines) if in_margin(ln)}
     pages_per_key: dict[str, set[int]] = {}
-    for ln in lines:
-        if in_margin(ln):
-            pages_per_key.setdefault(key(ln), set()).add(ln.page)
-    repeated = {k for k, p in pages_per_key.items() if len(p) >= repeats}
-    kept = []
-    for ln in lines:
-        if in_margin(ln):
-            k = key(ln)
-            if k in repeated or _PAGE_NUMBER_RE.match(ln.text):
-                continue
-        kept.append(ln)
-    return kept
+    for i, k in margin.items():
+        pages_per_key.setdefault(k, set()).add(lines[i].page)
+    dropped = {i for i, k in margin.items() if len(pages_per_key[k]) >= repeats or _PAGE_NUMBER_RE.match(lines[i].text)}
+    return [ln for i, ln in enumerate(lines) if i not in dropped] if dropped else lines
 
 
 _PAGE_NUMBER_RE = re.compile(r"^\s*(?:page\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:/|of)\s*\d+)?\s*$", re.I)
@@ -454,7 +477,15 @@ class Heading:
 def _heading(ln: Line, index: int, body: float) -> Heading | None:
     """The line as a heading, or None when it reads as body text, a caption or a TOC entry."""
     text = ln.text.strip()
-    return _section_heading(ln, text, index, body) or _closing_line(ln, text, index) or _run_in(ln, text, index)
+    # Cheap tests first: a section heading is bold, larger or in capitals; the other two kinds
+    # are a short closing word or open with a bold lead (or "Acknowledgements").
+    if (ln.bold or ln.size >= body + 0.8 or text.isupper()) and (h := _section_heading(ln, text, index, body)):
+        return h
+    if len(text) < 20 and (h := _closing_line(ln, text, index)):
+        return h
+    if ln.lead_bold or text[:3].lower() == "ack":
+        return _run_in(ln, text, index)
+    return None
 
 
 def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | None:
@@ -502,8 +533,8 @@ def _run_in(ln: Line, text: str, index: int) -> Heading | None:
         return None
     lead = ln.lead_bold.strip()
     title = lead.rstrip(".:— ")
-    names_a_section = bool(_STOP_RE.match(title)) or _kind(title) == "conclusion"
-    if lead and not ln.bold and len(title.split()) <= 5 and text.startswith(lead) and names_a_section:
+    if (lead and not ln.bold and len(title.split()) <= 5 and text.startswith(lead)
+            and (_STOP_RE.match(title) or _kind(title) == "conclusion")):
         return Heading(index, title, title, None, run_in=True, rest=text[len(lead):].strip())
     if _ACK_RUN_IN_RE.match(text):
         title = text.split()[0].rstrip(".:")
@@ -515,8 +546,9 @@ def _toc_pages(lines: list[Line]) -> set[int]:
     """Pages that look like a table of contents (many dot-leader / page-number lines)."""
     counts: Counter[int] = Counter()
     for ln in lines:
-        t = ln.text.strip()
-        if len(t) < 90 and _TOC_LINE_RE.search(t):
+        t = ln.text.rstrip()
+        # Only a line ending in a page number after dots can be one: test that before the pattern.
+        if t[-1:].isdigit() and t.count(".") >= 4 and len(t) < 90 and _TOC_LINE_RE.search(t):
             counts[ln.page] += 1
     return {p for p, c in counts.items() if c >= 5}
 
@@ -921,7 +953,7 @@ def _chunks(d: _Doc, heads: list[Heading]) -> list[Chunk]:
 
     def flush() -> None:
         nonlocal buf, size
-        text = normalize_text("\n".join(buf), d.words)
+        text = normalize_text("\n".join(buf), d.text)
         if len(text) > 40:
             chunks.append(Chunk(text=text, section=section, page=page))
         buf, size = [], 0
@@ -1021,17 +1053,17 @@ def extract(pdf: Path | bytes, *, max_pages: int | None = None) -> Sections:
     return _extract(data, name, max_pages)
 
 
-def _extract(data: bytes, name: str, max_pages: int | None) -> Sections:
+def _extract(data: bytes, name: str, max_pages: int | None, sha: str | None = None) -> Sections:
     doc = _open(data, name)
     try:
         warnings: list[str] = []
         d = _read(doc, max_pages, warnings)
     finally:
         doc.close()
-    return _sections(d, data, warnings)
+    return _sections(d, sha or hashlib.sha256(data).hexdigest(), warnings)
 
 
-def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
+def _sections(d: _Doc, sha: str, warnings: list[str]) -> Sections:
     heads = _headings(d)
     abstract, abstract_lines = _abstract(d, {h.index: h for h in heads})
     no_first_page = bool(d.empty_pages) and d.empty_pages[0] == 1
@@ -1060,7 +1092,7 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
         chunks=_chunks(d, heads),
         figures=_figures(d),
         warnings=warnings,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha,
     )
 
 
@@ -1099,7 +1131,7 @@ def extract_cached(pdf: Path, cache_dir: Path) -> Sections:
             return Sections.model_validate_json(path.read_bytes())
         except ValueError:
             pass  # a corrupt cache entry is simply recomputed
-    sections = _extract(data, name, None)
+    sections = _extract(data, name, None, sha)
     try:
         write_atomic(path, json.dumps(sections.model_dump(mode="json"), ensure_ascii=False).encode())
     except OSError:

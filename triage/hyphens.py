@@ -5,32 +5,35 @@ or the compound's own hyphen (``high-`` / ``dimensional``): TeX breaks a
 compound only at its hyphen.  The decision is made per word, strongest evidence
 first:
 
-1. the same document: the pair written elsewhere with its hyphen
-   (``high-dimensional``) keeps it; written elsewhere as one word
-   (``representation``) joins it;
-2. the shape: a digit or a capital after the hyphen, or an acronym before it,
-   is a compound (``GPT-4``, ``LSM-tree``, ``BERT-based``);
-3. a word list (Webster's, from the ``english-words`` package): the joined form
-   being a word (or a plural / inflection of one) joins; both halves being words
-   keeps the hyphen (``self-improvement``, ``state-of-the-art``);
-4. otherwise the halves are joined: hyphenation is the common case.
+1. the shape: a digit or a capital after the hyphen, an acronym before it, or
+   more hyphens after it make a compound (``GPT-4``, ``LSM-tree``, ``end-to-end``);
+2. a word list (Webster's, from the ``english-words`` package): the joined form
+   being a word (or a plural / inflection of one) joins, with no more ado;
+3. the same document: the pair written elsewhere with its hyphen
+   (``high-dimensional``) keeps it; written elsewhere as one word, or inside
+   one (``namespaces``), joins it;
+4. the word list again: both halves being words keeps the hyphen
+   (``self-improvement``, ``state-of-the-art``); otherwise the halves are
+   joined, hyphenation being the common case.
+
+Searching the document comes third because it is the costly step (a scan of the
+whole text), and most line-end hyphens are settled by the word list.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from functools import cache
 
-__all__ = ["join_line_hyphens", "keeps_hyphen", "document_words"]
+__all__ = ["join_line_hyphens", "keeps_hyphen"]
 
-# A hyphen (ASCII, soft or Unicode) ending a line, with the word pieces on either side.
-_EOL_HYPHEN_RE = re.compile(r"(\S*?)([-\u00ad\u2010])[ \t]*\n\s*(\S*)")
-_LETTERS_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+# A hyphen (ASCII, soft or Unicode) ending a line; the word pieces around it are found by hand,
+# since a pattern that captured them would backtrack through every word of the text.
+_EOL_HYPHEN_RE = re.compile(r"[-\u00ad\u2010][ \t]*\n\s*")
+_WORD_RE = re.compile(r"\S*")
 _EDGE_PUNCT = "\"'“”‘’()[]{}.,;:!?"
 _INFLECTIONS = ("ies", "es", "s", "ed", "ing", "ly", "er", "ers", "al")
-# Punctuation to spaces in one C-level pass: the document's vocabulary costs milliseconds, not tens.
-_TO_SPACE = str.maketrans({c: " " for c in "\"'“”‘’()[]{}.,;:!?/=+*<>|~$%&#@^`\\"})
 
 
 @cache
@@ -55,27 +58,16 @@ def _is_word(w: str) -> bool:
     return False
 
 
-def document_words(text: str) -> frozenset[str]:
-    """The lower-cased words and hyphenated compounds of ``text``, from its lines' insides.
-
-    Line-end pieces are excluded so a broken word is not its own evidence.
-    """
-    inside = _EOL_HYPHEN_RE.sub(" ", text)
-    return frozenset(inside.lower().translate(_TO_SPACE).split())
-
-
-def keeps_hyphen(left: str, right: str, vocabulary: Collection[str] = ()) -> bool:
+def keeps_hyphen(left: str, right: str, document: str | Callable[[], str] = "") -> bool:
     """Whether ``left-`` at a line end followed by ``right`` is a compound that keeps its hyphen.
 
-    ``left`` may itself be a compound (``state-of-the``); only its last piece meets ``right``.
+    ``document`` is the paper's text, lower-cased (or a function returning it, called only
+    when needed): where the word list cannot tell, its spelling elsewhere decides (the
+    broken occurrence itself, with its line end, never matches).  ``left`` may itself be a
+    compound (``state-of-the``); only its last piece meets ``right``.
     """
     head = left.rsplit("-", 1)[-1]
     if not head or not right:
-        return bool(head and right[:1].isdigit())
-    hyphenated, joined = f"{left}-{right}".lower(), f"{left}{right}".lower()
-    if hyphenated in vocabulary or f"{head}-{right}".lower() in vocabulary:
-        return True
-    if joined in vocabulary or f"{head}{right}".lower() in vocabulary:
         return False
     if "-" in right:  # "end-" + "to-end": the rest of a hyphenated compound
         return True
@@ -87,28 +79,40 @@ def keeps_hyphen(left: str, right: str, vocabulary: Collection[str] = ()) -> boo
         return True  # "Chinese-English", "Plain-Multi"
     lo_head, lo_right = head.lower(), right.lower()
     if _is_word(lo_head + lo_right):
-        return False
+        return False  # the common case, settled without searching the document
+    text = document() if callable(document) else document
+    if text:
+        if f"{lo_head}-{lo_right}" in text:
+            return True
+        if lo_head + lo_right in text:  # also inside a longer form: "namespaces" for "names-paces"
+            return False
     return len(lo_right) >= 3 and _is_word(lo_head) and _is_word(lo_right)
 
 
-def join_line_hyphens(text: str, vocabulary: Collection[str] | Callable[[], Collection[str]] = ()) -> str:
+def join_line_hyphens(text: str, document: str | Callable[[], str] = "") -> str:
     """``text`` with every line-end hyphen resolved: joined, or kept for a compound.
 
-    ``vocabulary`` is the document's own words (``document_words``), or a function that
-    makes them, called only when the text has a line-end hyphen.
+    ``document`` is passed on to ``keeps_hyphen``; as a function it is called at most once.
     """
-    if "\n" not in text:
-        return text
-    vocab: Collection[str] | None = None if callable(vocabulary) else vocabulary
+    doc: list[str] = []
 
-    def resolve(m: re.Match[str]) -> str:
-        nonlocal vocab
-        if m.group(2) == "\u00ad":  # a soft hyphen is hyphenation by definition
-            return m.group(1) + m.group(3)
-        left, right = m.group(1).strip(_EDGE_PUNCT), m.group(3).strip(_EDGE_PUNCT)
-        if vocab is None:
-            vocab = vocabulary() if callable(vocabulary) else vocabulary
-        keep = keeps_hyphen(left, right, vocab)
-        return f"{m.group(1)}{'-' if keep else ''}{m.group(3)}"
+    def whole() -> str:
+        if not doc:
+            doc.append(document() if callable(document) else document)
+        return doc[0]
 
-    return _EOL_HYPHEN_RE.sub(resolve, text)
+    out: list[str] = []
+    pos = 0
+    for m in _EOL_HYPHEN_RE.finditer(text):
+        start, end = m.span()
+        out.append(text[pos:start])
+        pos = end
+        if text[start] == "\u00ad":  # a soft hyphen is hyphenation by definition
+            continue
+        word_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start)) + 1
+        left = text[word_start:start].strip(_EDGE_PUNCT)
+        right = _WORD_RE.match(text, end).group().strip(_EDGE_PUNCT)  # type: ignore[union-attr]
+        if keeps_hyphen(left, right, whole):
+            out.append("-")
+    out.append(text[pos:])
+    return "".join(out)
