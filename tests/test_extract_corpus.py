@@ -74,3 +74,30 @@ def test_snapshot_of_a_real_conclusion(corpus: Path, tmp_path: Path) -> None:
     s = extract(pdf)
     out = snapshot(pdf, s.conclusion_regions, tmp_path / "adam_conclusion.png")
     assert out is not None and out.stat().st_size > 1000
+
+
+def _line_end_hyphens() -> dict[str, list[tuple[str, str]]]:
+    table = Path(__file__).parent / "data" / "line_end_hyphens.tsv"
+    by_file: dict[str, list[tuple[str, str]]] = {}
+    for row in table.read_text().splitlines():
+        if row and not row.startswith("#"):
+            file, word, kind = row.split("\t")
+            by_file.setdefault(file, []).append((word, kind))
+    return by_file
+
+
+def test_line_end_hyphens_read_as_a_reader_writes_them(corpus: Path) -> None:
+    """Every word broken at a line end in the corpus's abstracts and conclusions (hand-checked list):
+    compounds keep their hyphen ("location-based", "non-fungible"), hyphenated words are joined."""
+    checked, wrong = 0, []
+    for file, words in _line_end_hyphens().items():
+        if not (corpus / file).is_file():
+            continue
+        s = extract(corpus / file)
+        text = f"{s.abstract} {s.conclusion}"
+        for word, kind in words:
+            checked += 1
+            if word not in text:
+                wrong.append(f"{file}: {word} ({kind})")
+    assert checked >= 200, f"only {checked} words checked: is the corpus complete?"
+    assert not wrong, "\n".join(wrong)

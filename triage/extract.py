@@ -36,7 +36,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,7 @@ import pymupdf
 from triage.atomic import write_atomic
 from triage.errors import PdfError
 from triage.fetch import check_pdf_bytes, read_pdf
-from triage.hyphens import join_line_hyphens
+from triage.hyphens import Evidence, join_line_hyphens
 from triage.models import Chunk, Figure, Region, Sections
 
 __all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "snapshot"]
@@ -67,7 +67,7 @@ _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl",
 _LIGATURE_RE = re.compile(f"[{''.join(_LIGATURES)}]")
 
 
-def normalize_text(s: str, document: str | Callable[[], str] = "") -> str:
+def normalize_text(s: str, document: Evidence | str = "") -> str:
     """Expand ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ), resolve end-of-line hyphens and collapse whitespace.
 
     A word split at a line end is joined; a compound broken at its own hyphen keeps it
@@ -139,6 +139,7 @@ def _span_text(spans: list[dict]) -> str:
 
 
 Box = tuple[float, float, float, float]
+_WHITE = 0xFFFFFF
 
 
 def _page_blocks(page: pymupdf.Page, rect: pymupdf.Rect, pno: int, vectors: list[Box]) -> list[_Block]:
@@ -147,11 +148,12 @@ def _page_blocks(page: pymupdf.Page, rect: pymupdf.Rect, pno: int, vectors: list
     The boxes of its vector drawings are appended to ``vectors``.
     """
     blocks: list[_Block] = []
-    page_area = 0.4 * rect.width * rect.height
+    max_area, max_width = 0.4 * rect.width * rect.height, 0.9 * rect.width
     for raw in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         if raw["type"]:
             x0, y0, x1, y1 = raw["bbox"]
-            if raw["type"] == 3 and (x1 - x0) * (y1 - y0) < page_area:  # not a page background
+            # Page backgrounds, full-width bands and white paint are not figures or tables.
+            if raw["type"] == 3 and raw.get("color") != _WHITE and x1 - x0 < max_width and (x1 - x0) * (y1 - y0) < max_area:
                 vectors.append(raw["bbox"])
             continue
         lines: list[Line] = []
@@ -304,21 +306,20 @@ class _Doc:
     two_column_pages: set[int] = field(default_factory=set)
     vectors: dict[int, list[Box]] = field(default_factory=dict)  # page -> boxes of vector drawings
     floats: dict[int, list[tuple[Box, str]]] = field(default_factory=dict)  # page -> plots and tables
-    _text: str | None = None
+    spelling: Evidence = field(init=False)  # how the paper spells words, for line-end hyphens
 
-    def text(self) -> str:
-        """The whole text, lower-cased, ligatures expanded: evidence for line-end hyphens (made on first use)."""
-        if self._text is None:
-            joined = "\n".join(ln.text for ln in self.lines)
-            self._text = _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], joined).lower()
-        return self._text
+    def __post_init__(self) -> None:
+        self.spelling = Evidence(self._whole_text)
+
+    def _whole_text(self) -> str:
+        return _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], "\n".join(ln.text for ln in self.lines))
 
     def join(self, lines: Sequence[Line], first: str | None = None) -> str:
         """The lines as normalised text; ``first`` replaces the first line's text (after a label)."""
         texts = [ln.text for ln in lines]
         if first is not None and texts:
             texts[0] = first
-        return normalize_text("\n".join(texts), self.text)
+        return normalize_text("\n".join(texts), self.spelling)
 
 
 @contextmanager
@@ -348,6 +349,7 @@ def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> 
 def _read_pages(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
     n = doc.page_count if max_pages is None else min(doc.page_count, max_pages)
     lines: list[Line] = []
+    margins: list[int] = []  # indexes in ``lines`` of lines in the top or bottom band of their page
     heights: dict[int, float] = {}
     empty: list[int] = []
     broken: list[int] = []
@@ -362,14 +364,17 @@ def _read_pages(doc: pymupdf.Document, max_pages: int | None, warnings: list[str
             broken.append(i + 1)
             continue
         page_lines = [ln for b in _reading_order(blocks, rect.width) for ln in b.lines]
-        for ln in page_lines:
+        top, bottom = rect.height * _HEADER_BAND, rect.height * (1 - _HEADER_BAND)
+        for k, ln in enumerate(page_lines, start=len(lines)):
             ln.spans = []  # let the page's span dicts go now: a document's worth slows the collector
-        if sum(len(ln.text.strip()) for ln in page_lines) < 20:
+            if ln.y1 < top or ln.y0 > bottom:
+                margins.append(k)
+        if len(page_lines) < 20 and sum(len(ln.text.strip()) for ln in page_lines) < 20:
             empty.append(i + 1)
         lines.extend(page_lines)
     if broken:
         warnings.append(f"could not read pages {_ranges(broken)} (damaged PDF)")
-    lines = _drop_running_lines(lines, heights, min(3, max(2, n)))
+    lines = _drop_running_lines(lines, margins, min(3, max(2, n)))
     two_column = {ln.page for ln in lines if ln.column}
     return _Doc(lines, n, heights, empty, _body_size(lines), _metadata_title(doc), two_column, vectors)
 
@@ -384,9 +389,9 @@ def _metadata_title(doc: pymupdf.Document) -> str:
 
 def _body_size(lines: list[Line]) -> float:
     """The font size most characters are set in, tolerant of 8.9/9.0/9.1 jitter."""
-    sizes: Counter[float] = Counter()
+    sizes: dict[float, int] = {}
     for ln in lines:
-        sizes[ln.size] += len(ln.text)
+        sizes[ln.size] = sizes.get(ln.size, 0) + len(ln.text)
     if not sizes:
         return 10.0
     # Score each size by the characters within 0.3 pt of it, so jittered sizes pool together.
@@ -396,17 +401,12 @@ def _body_size(lines: list[Line]) -> float:
 _DIGITS_RE = re.compile(r"\d+")
 
 
-def _drop_running_lines(lines: list[Line], heights: dict[int, float], repeats: int) -> list[Line]:
-    """Drop running headers, footers and page numbers: margin lines on ``repeats`` pages or more."""
+def _drop_running_lines(lines: list[Line], margins: list[int], repeats: int) -> list[Line]:
+    """Drop running headers, footers and page numbers: margin lines on ``repeats`` pages or more.
 
-    def in_margin(ln: Line) -> bool:
-        h = heights[ln.page]
-        return ln.y1 < h * _HEADER_BAND or ln.y0 > h * (1 - _HEADER_BAND)
-
-    def key(ln: Line) -> str:
-        return _DIGITS_RE.sub("#", ln.text.strip().lower())
-
-    margin = {i: key(ln) for i, ln in enumerate(lines) if in_margin(ln)}
+    ``margins`` are the indexes of the lines in the top or bottom band of their page.
+    """
+    margin = {i: _DIGITS_RE.sub("#", lines[i].text.strip().lower()) for i in margins}
     pages_per_key: dict[str, set[int]] = {}
     for i, k in margin.items():
         pages_per_key.setdefault(k, set()).add(lines[i].page)
@@ -458,6 +458,13 @@ _CLOSING_LINE_RE = re.compile(
     r"^(?:acknowledg(?:e)?ments?|references|bibliography|limitations|appendix|appendices)$", re.I
 )
 _ACK_RUN_IN_RE = re.compile(r"^acknowledg(?:e)?ments?\b[.:]?\s+\S", re.I)
+# Journals (AAS, APS) print acknowledgements as a plain paragraph after the conclusions.
+_THANKS_RE = re.compile(
+    r"^\s*(?:(?:we|the\s+authors?|i)\s+(?:would\s+like\s+to\s+|wish\s+to\s+)?(?:thank|are\s+(?:very\s+)?grateful|"
+    r"gratefully\s+acknowledge|acknowledge\s+(?:the\s+)?(?:support|funding))|this\s+(?:work|research|project|study)\s+"
+    r"(?:was|is|has\s+been)\s+(?:partially\s+|partly\s+|financially\s+)?(?:supported|funded))",
+    re.I,
+)
 _REFERENCES_RE = re.compile(r"^(?:references|bibliography|literature\s+cited)\b", re.I)
 
 
@@ -631,6 +638,8 @@ def _section_lines(d: _Doc, start: int, stop: int, skip: Collection[int] = ()) -
             if _CAPTION_RE.match(ln.text):
                 i = _caption_ends(lines, i)
                 continue
+            if out and _THANKS_RE.match(ln.text):
+                break  # an unlabelled acknowledgements paragraph ends the section
         if _is_small(ln, d.body_size):
             in_footnote = True
         elif i in skip or (in_footnote and ln.size < d.body_size - 0.5) or _in_float(ln, d):
@@ -751,7 +760,7 @@ _FURNITURE_RE = re.compile(
     r"copyright\b|©|\(c\)\s*\d{4}|publication\s+rights|this\s+(?:work|research|paper|material)\s+(?:was|is|has)\s+"
     r"(?:been\s+)?(?:supported|funded|partially|partly|sponsored|based)|authors?['’]?\s+address|"
     r"received\s+\w+\s+\d|accepted\s+\w+\s+\d|(?:mathematics\s+)?subject\s+classification|msc\s*20\d\d|"
-    r"jel\s+classification|pacs\b|doi:|https?://doi)",
+    r"jel\s+classification|pacs\b|doi:|https?://doi|unified\s+astronomy\s+thesaurus)",
     re.I,
 )
 # The labels of a structured abstract (BMC, PLOS, Elsevier, Bioinformatics).
@@ -953,7 +962,7 @@ def _chunks(d: _Doc, heads: list[Heading]) -> list[Chunk]:
 
     def flush() -> None:
         nonlocal buf, size
-        text = normalize_text("\n".join(buf), d.text)
+        text = normalize_text("\n".join(buf), d.spelling)
         if len(text) > 40:
             chunks.append(Chunk(text=text, section=section, page=page))
         buf, size = [], 0

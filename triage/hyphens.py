@@ -5,19 +5,23 @@ or the compound's own hyphen (``high-`` / ``dimensional``): TeX breaks a
 compound only at its hyphen.  The decision is made per word, strongest evidence
 first:
 
-1. the shape: a digit or a capital after the hyphen, an acronym before it, or
-   more hyphens after it make a compound (``GPT-4``, ``LSM-tree``, ``end-to-end``);
-2. a word list (Webster's, from the ``english-words`` package): the joined form
-   being a word (or a plural / inflection of one) joins, with no more ado;
-3. the same document: the pair written elsewhere with its hyphen
-   (``high-dimensional``) keeps it; written elsewhere as one word, or inside
-   one (``namespaces``), joins it;
-4. the word list again: both halves being words keeps the hyphen
-   (``self-improvement``, ``state-of-the-art``); otherwise the halves are
-   joined, hyphenation being the common case.
+1. the shape: more hyphens after it (``end-`` / ``to-end``), a digit, or a
+   capital after a lower-case or acronym piece make a compound (``GPT-4``,
+   ``LSM-tree``, ``Chinese-English``), unless the document writes the two
+   pieces as one name elsewhere (``TABLE-`` / ``FORMER``, ``Fuzz-`` / ``DelSol``);
+2. the same document writing the pair with its hyphen elsewhere
+   (``non-fungible``) keeps it;
+3. a word list (Webster's and GCIDE, from the ``english-words`` package): the joined form
+   being a word (or a plural / inflection of one) joins;
+4. the same document writing the pair as one word, or inside one
+   (``namespaces`` for ``names-`` / ``paces``), joins it;
+5. both halves being words keeps the hyphen (``self-improvement``,
+   ``easy-to-use``); otherwise the halves are joined, hyphenation being the
+   common case.
 
-Searching the document comes third because it is the costly step (a scan of the
-whole text), and most line-end hyphens are settled by the word list.
+The document is searched through ``Evidence``, which builds what it needs on the
+first question: the hyphenated words (a short string, cheap to search) for step
+2, the whole lower-cased text only for the few pairs that reach step 4.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-__all__ = ["join_line_hyphens", "keeps_hyphen"]
+__all__ = ["Evidence", "join_line_hyphens", "keeps_hyphen"]
 
 # A hyphen (ASCII, soft or Unicode) ending a line; the word pieces around it are found by hand,
 # since a pattern that captured them would backtrack through every word of the text.
@@ -38,10 +42,13 @@ _INFLECTIONS = ("ies", "es", "s", "ed", "ing", "ly", "er", "ers", "al")
 
 @cache
 def _words() -> frozenset[str]:
-    """Webster's Second, lower-cased (235k words); loaded once, on the first ambiguous hyphen."""
+    """Webster's Second and GCIDE, lower-cased (265k words); loaded once, on the first line-end hyphen.
+
+    GCIDE adds the newer words Webster's 1934 lacks ("online", "email", "worthwhile").
+    """
     from english_words import get_english_words_set
 
-    return frozenset(get_english_words_set(["web2"], lower=True))
+    return frozenset(get_english_words_set(["web2", "gcide"], lower=True))
 
 
 def _is_word(w: str) -> bool:
@@ -58,49 +65,71 @@ def _is_word(w: str) -> bool:
     return False
 
 
-def keeps_hyphen(left: str, right: str, document: str | Callable[[], str] = "") -> bool:
+class Evidence:
+    """How a document spells words elsewhere; built from its text on the first question."""
+
+    def __init__(self, text: str | Callable[[], str] = "") -> None:
+        self._source = text
+        self._text: str | None = None
+        self._compounds: str | None = None
+
+    def _lower(self) -> str:
+        if self._text is None:
+            source = self._source() if callable(self._source) else self._source
+            self._text = source.lower()
+        return self._text
+
+    def hyphenated(self, pair: str) -> bool:
+        """``pair`` ("high-dimensional", lower case) is written, whole, somewhere in the document."""
+        if self._compounds is None:
+            # Only words with a hyphen can hold it: a few hundred of them, searched in microseconds.
+            self._compounds = "\n".join(w for w in self._lower().split() if "-" in w)
+        return pair in self._compounds
+
+    def joined(self, word: str) -> bool:
+        """``word`` (lower case) is written somewhere in the document, alone or inside a longer word."""
+        return word in self._lower()
+
+
+_NO_EVIDENCE = Evidence()
+
+
+def keeps_hyphen(left: str, right: str, evidence: Evidence | str = _NO_EVIDENCE) -> bool:
     """Whether ``left-`` at a line end followed by ``right`` is a compound that keeps its hyphen.
 
-    ``document`` is the paper's text, lower-cased (or a function returning it, called only
-    when needed): where the word list cannot tell, its spelling elsewhere decides (the
-    broken occurrence itself, with its line end, never matches).  ``left`` may itself be a
+    ``evidence`` is the rest of the document (an ``Evidence``, or its text); the broken
+    occurrence itself, with its line end, is never evidence.  ``left`` may itself be a
     compound (``state-of-the``); only its last piece meets ``right``.
     """
+    if isinstance(evidence, str):
+        evidence = Evidence(evidence)
     head = left.rsplit("-", 1)[-1]
     if not head or not right:
         return False
-    if "-" in right:  # "end-" + "to-end": the rest of a hyphenated compound
+    lo_head, lo_right = head.lower(), right.lower()
+    if "-" in right or right[0].isdigit() or head[-1].isdigit():
         return True
-    if right[0].isdigit() or head[-1].isdigit() or right[0].isupper() and not right.isupper() and head.islower():
-        return True
+    if right[0].isupper() and (head.isupper() and len(head) >= 2 or head[0].isupper() or head.islower()):
+        # "LSM-tree" is caught below; here the capital after the hyphen: a compound of names,
+        # unless the document writes them as one ("TableFormer", "FuzzDelSol").
+        return not evidence.joined(lo_head + lo_right)
     if head.isupper() and len(head) >= 2:  # "LSM-tree", "BERT-based"
         return True
-    if right[0].isupper() and head[0].isupper():
-        return True  # "Chinese-English", "Plain-Multi"
-    lo_head, lo_right = head.lower(), right.lower()
+    if evidence.hyphenated(f"{lo_head}-{lo_right}"):
+        return True
+    if "-" in left and _is_word(lo_head) and _is_word(lo_right):
+        return True  # "easy-to-" + "use": a compound goes on, even if "touse" is in the dictionary
     if _is_word(lo_head + lo_right):
-        return False  # the common case, settled without searching the document
-    text = document() if callable(document) else document
-    if text:
-        if f"{lo_head}-{lo_right}" in text:
-            return True
-        if lo_head + lo_right in text:  # also inside a longer form: "namespaces" for "names-paces"
-            return False
+        return False
+    if evidence.joined(lo_head + lo_right):
+        return False
     return len(lo_right) >= 3 and _is_word(lo_head) and _is_word(lo_right)
 
 
-def join_line_hyphens(text: str, document: str | Callable[[], str] = "") -> str:
-    """``text`` with every line-end hyphen resolved: joined, or kept for a compound.
-
-    ``document`` is passed on to ``keeps_hyphen``; as a function it is called at most once.
-    """
-    doc: list[str] = []
-
-    def whole() -> str:
-        if not doc:
-            doc.append(document() if callable(document) else document)
-        return doc[0]
-
+def join_line_hyphens(text: str, evidence: Evidence | str = _NO_EVIDENCE) -> str:
+    """``text`` with every line-end hyphen resolved: joined, or kept for a compound (see ``keeps_hyphen``)."""
+    if isinstance(evidence, str):
+        evidence = Evidence(evidence)
     out: list[str] = []
     pos = 0
     for m in _EOL_HYPHEN_RE.finditer(text):
@@ -112,7 +141,7 @@ def join_line_hyphens(text: str, document: str | Callable[[], str] = "") -> str:
         word_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start)) + 1
         left = text[word_start:start].strip(_EDGE_PUNCT)
         right = _WORD_RE.match(text, end).group().strip(_EDGE_PUNCT)  # type: ignore[union-attr]
-        if keeps_hyphen(left, right, whole):
+        if keeps_hyphen(left, right, evidence):
             out.append("-")
     out.append(text[pos:])
     return "".join(out)
