@@ -1,11 +1,12 @@
 """Find the title, abstract and conclusion of a paper PDF, fast, with PyMuPDF.
 
 How it works, in one paragraph: every page is read once with
-``page.get_text("dict")`` (text only, no images: four times cheaper) and
-flattened into *visual lines* — MuPDF lines that share a baseline inside a
-block are merged, so a heading printed as ``1`` + ``INTRODUCTION`` becomes one
-line — each carrying its page, box, dominant font size and boldness.  Rotated
-lines (the arXiv margin stamp, axis labels) are dropped.  A page is two-column
+``page.get_text("dict")`` (text and the boxes of vector drawings, no images:
+four times cheaper) and flattened into *visual lines* — MuPDF lines that share
+a baseline inside a block are merged, so a heading printed as ``1`` +
+``INTRODUCTION`` becomes one line — each carrying its page, box, dominant font
+size and boldness (the bold flag, or the font's name: "AdvTimes-B", "CMBX10").
+Rotated lines (the arXiv margin stamp, axis labels) are dropped.  A page is two-column
 when most text-wide lines stay on one side of the middle; its blocks are then
 read band by band (bands cut at full-width blocks), left column before right,
 and its full-width blocks are floats (tables, figures) kept out of section
@@ -18,15 +19,24 @@ numbering (``6``, ``5.``, ``VI.``, ``A.2``) then a capitalised title, set in
 bold, larger or capitals — and is not a table-of-contents line (dot leaders or
 a trailing page number).  The abstract is the text after an ``Abstract`` label
 (own line, ``Abstract—`` inline, or run-in) on the first three pages, up to
-the next heading, keyword line or footnote; without a label it is the
-paragraph just before ``1 Introduction`` / ``CCS Concepts`` / ``Keywords``.
+the next heading, keyword line, footnote, first-page furniture (ACM permission
+and copyright blocks, "Categories and Subject Descriptors", "General Terms")
+or a wide gap; a structured abstract keeps its Background / Methods / Results /
+Conclusions labels.  Without a label it is the paragraph just before
+``1 Introduction`` / ``CCS Concepts`` / ``Keywords``.
 The conclusion is the last top-level ``Conclusion``-like heading before the
 references (else a run-in bold ``Conclusion.`` paragraph, else the last
 ``Discussion`` / ``Summary``), running to the next heading of the same or a
-higher level or to ``Limitations``, ``Acknowledgements``, ``References`` or an
-appendix; captions inside it are left out.  When there is no such heading,
-``conclusion_found`` is false: nothing is invented.  Pages without a text layer
-are reported in ``warnings``; there is no OCR.
+higher level (an unnumbered heading set smaller than the section's own is a
+sub-heading and does not end it) or to ``Limitations``, ``Acknowledgements``
+(also an unlabelled "We thank ..." paragraph), ``References`` or an appendix.
+Left out of it: captions, footnotes (with their unmarked continuation lines),
+sub-headings, and the text of plots and tables, located by their vector
+drawings (axes, booktabs rules), so the snapshot's rectangles go around them.
+When there is no such heading, ``conclusion_found`` is false: nothing is
+invented.  Line-end hyphens are resolved per word by ``triage.hyphens``: a
+compound keeps its hyphen ("high-dimensional"), a hyphenated word is joined.
+Pages without a text layer are reported in ``warnings``; there is no OCR.
 """
 
 from __future__ import annotations
@@ -52,7 +62,7 @@ from triage.models import Chunk, Figure, Region, Sections
 __all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "snapshot"]
 
 # Bump whenever the heuristics change: it is part of the cache key.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 # Text and the boxes of vector drawings, no images: "dict" with images is 4x slower, and the
 # drawings (plot axes, table rules) tell where a float's text is, almost for free.
@@ -167,10 +177,11 @@ def _page_blocks(page: pymupdf.Page, rect: pymupdf.Rect, pno: int, vectors: list
             if prev is not None and abs(prev.y1 - y1) < 2.5 and x0 >= prev.x1 - 1:
                 _extend_line(prev, spans, x1, min(prev.y0, y0))
                 continue
-            line = _make_line(spans, pno, x0, y0, x1, y1, block_start=prev is None)
-            if line.text:
-                lines.append(line)
-                prev = line
+            text, size, bold, lead = _style(spans)
+            if text:
+                raised = len(spans) > 1 and spans[0]["size"] < size - 1 and spans[0]["text"].strip().isdigit()
+                prev = Line(pno, x0, y0, x1, y1, text, size, bold, lead, 0, prev is None, raised, spans)
+                lines.append(prev)
         if lines:
             bx0, by0, bx1, by1 = raw["bbox"]
             blocks.append(_Block(bx0, by0, bx1, by1, lines))
@@ -226,13 +237,6 @@ def _style(spans: list[dict]) -> tuple[str, float, bool, str]:
     if lead == len(spans):
         return line, round(size, 1), bool(line) and not line.isspace(), line.strip()
     return line, round(size, 1), False, "".join(texts[:lead]).strip()
-
-
-def _make_line(spans: list[dict], pno: int, x0: float, y0: float, x1: float, y1: float, *, block_start: bool) -> Line:
-    text, size, bold, lead = _style(spans)
-    first = spans[0] if spans else None
-    raised = first is not None and len(spans) > 1 and first["size"] < size - 1 and first["text"].strip().isdigit()
-    return Line(pno, x0, y0, x1, y1, text, size, bold, lead, 0, block_start, raised, spans)
 
 
 def _extend_line(line: Line, spans: list[dict], x1: float, y0: float) -> None:
@@ -615,9 +619,10 @@ def _is_float(ln: Line, d: _Doc) -> bool:
 
 def _is_body(ln: Line, d: _Doc, *, floats_allowed: bool = False) -> bool:
     """Running text: not small print, not a float, not a sub-figure caption like "(a) ..."."""
-    if _is_small(ln, d.body_size) or (_is_float(ln, d) and not floats_allowed):
+    # Small print and sub-captions are all set at least half a point smaller than the text.
+    if ln.size < d.body_size - 0.5 and (_is_small(ln, d.body_size) or _SUBCAPTION_RE.match(ln.text)):
         return False
-    return not (ln.size < d.body_size - 0.5 and _SUBCAPTION_RE.match(ln.text))
+    return floats_allowed or not _is_float(ln, d)
 
 
 def _section_lines(d: _Doc, start: int, stop: int, skip: Collection[int] = ()) -> list[Line]:

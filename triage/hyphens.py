@@ -83,7 +83,7 @@ class Evidence:
         """``pair`` ("high-dimensional", lower case) is written, whole, somewhere in the document."""
         if self._compounds is None:
             # Only words with a hyphen can hold it: a few hundred of them, searched in microseconds.
-            self._compounds = "\n".join(w for w in self._lower().split() if "-" in w)
+            self._compounds = "\n".join([w for w in self._lower().split() if "-" in w])
         return pair in self._compounds
 
     def joined(self, word: str) -> bool:
