@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_extract import score_corpus, score_file
+from bench.bench_extract import ZOTERO_LABELS, score_corpus, score_file
 from tests.conftest import CORPUS
 from triage.errors import PdfError
 from triage.extract import extract, snapshot
@@ -31,6 +31,22 @@ def test_abstract_and_conclusion_accuracy(corpus: Path) -> None:
     misses = [f"{r.file} {name}: {f.why}" for r in results for name, f in
               (("abstract", r.abstract), ("conclusion", r.conclusion)) if not f.ok]
     assert right / total >= TARGET, f"{right}/{total} fields right; misses:\n" + "\n".join(misses)
+
+
+def test_journal_and_proceedings_papers(corpus: Path) -> None:
+    """The ACM, CACM, JACM, Springer and AAS papers of the corpus's Zotero folders (labels in tests/data).
+
+    27 of their 30 fields are right (the previous extractor: 21); the misses are known: a
+    Scientific Reports abstract that runs into the introduction unlabelled, and two AAS papers
+    whose 8 pt tables outweigh the text, so every 10 pt line reads as a heading.
+    """
+    results = score_corpus(corpus, ZOTERO_LABELS)
+    if not results:
+        pytest.skip("the corpus has no Zotero folders")
+    right = sum(r.abstract.ok + r.conclusion.ok for r in results)
+    misses = [f"{r.file} {name}: {f.why}" for r in results for name, f in
+              (("abstract", r.abstract), ("conclusion", r.conclusion)) if not f.ok]
+    assert right >= 27, f"{right}/{2 * len(results)} fields right; misses:\n" + "\n".join(misses)
 
 
 def test_conclusion_kind_and_heading(corpus: Path) -> None:

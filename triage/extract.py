@@ -490,7 +490,8 @@ def _heading(ln: Line, index: int, body: float) -> Heading | None:
     text = ln.text.strip()
     # Cheap tests first: a section heading is bold, larger or in capitals; the other two kinds
     # are a short closing word or open with a bold lead (or "Acknowledgements").
-    if (ln.bold or ln.size >= body + 0.8 or text.isupper()) and (h := _section_heading(ln, text, index, body)):
+    styled = ln.bold or ln.size >= body + 0.8 or text.isupper() or text[:1].isdigit()
+    if styled and (h := _section_heading(ln, text, index, body)):
         return h
     if len(text) < 20 and (h := _closing_line(ln, text, index)):
         return h
@@ -516,7 +517,10 @@ def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | 
     caps = title.isupper() and sum(c.isalpha() for c in title) >= 4
     # Small capitals ("VI. CONCLUSION" in IEEE) come out smaller than the body text.
     caps_heading = caps and ln.size >= (body * 0.7 if num else body - 0.6)
-    if not (styled or caps_heading):
+    # An OCR text layer has one font for everything: "5. Conclusion" alone on its line still
+    # names a closing section.
+    plain_closing = bool(num) and not num.isalpha() and len(title.split()) <= 4 and _kind(title) is not None
+    if not (styled or caps_heading or plain_closing):
         return None
     if not num and ln.size < body - 0.3:
         return None  # a bold table header row, not a section
@@ -751,8 +755,12 @@ def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
 # abstract ---------------------------------------------------------------------
 
 _ABSTRACT_LABEL_RE = re.compile(r"^\s*a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\s*(?P<sep>[—–:.\-]|\s|$)\s*(?P<rest>.*)$", re.I)
+# Lines that close an abstract whatever their style, and one that is heading-like to do so.
+_KEYWORD_LINE = (r"key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key|acm\s+reference|"
+                 r"categories\s+and\s+subject\s+descriptors|general\s+terms|uni(?:fi|ﬁ)ed\s+astronomy\s+thesaurus")
+_KEYWORD_LINE_RE = re.compile(rf"^\s*(?:{_KEYWORD_LINE})", re.I)
 _ABSTRACT_STOP_RE = re.compile(
-    r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key\s+words|acm\s+reference|"
+    rf"^\s*(?:{_KEYWORD_LINE}|"
     r"(?:table\s+of\s+)?contents\s*$|"
     r"(?:\d\.?|I\.?)?\s*introduction\b|(?:1|I)\.?\s+[A-Z])",
     re.I,
@@ -764,8 +772,8 @@ _FURNITURE_RE = re.compile(
     r"^\s*(?:categories\s+and\s+subject\s+descriptors|general\s+terms|permission\s+to\s+(?:make|copy)|"
     r"copyright\b|©|\(c\)\s*\d{4}|publication\s+rights|this\s+(?:work|research|paper|material)\s+(?:was|is|has)\s+"
     r"(?:been\s+)?(?:supported|funded|partially|partly|sponsored|based)|authors?['’]?\s+address|"
-    r"received\s+\w+\s+\d|accepted\s+\w+\s+\d|(?:mathematics\s+)?subject\s+classification|msc\s*20\d\d|"
-    r"jel\s+classification|pacs\b|doi:|https?://doi|unified\s+astronomy\s+thesaurus)",
+    r"received\s+\w+\s+\d|accepted\s+\w+\s+\d|(?:mathematics\s+)?subject\s+classi(?:fi|ﬁ)cation|msc\s*20\d\d|"
+    r"jel\s+classi(?:fi|ﬁ)cation|pacs\b|doi:|https?://doi)",
     re.I,
 )
 # The labels of a structured abstract (BMC, PLOS, Elsevier, Bioinformatics).
@@ -779,7 +787,11 @@ _STRUCTURED_RE = re.compile(
 
 
 def _find_abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[list[Line], str]:
-    """Lines of the abstract and its first-line remainder (text after an inline label)."""
+    """Lines of the abstract and the text of its first line when that differs from the line's own.
+
+    It differs after an inline label ("Abstract—We ...": the text after it) and after a
+    drop capital ("M" above "apReduce is ...": "MapReduce is ...").
+    """
     lines = d.lines
     for i, ln in enumerate(lines):
         if ln.page > _ABSTRACT_PAGES:
@@ -793,8 +805,28 @@ def _find_abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[list[Line], s
             continue
         if rest and m.group("sep").isspace() and not ln.lead_bold.lower().startswith("abstract"):
             continue  # "Abstract interpretation is ..." in body text
-        return _abstract_body(d, i, rest, headings), rest
+        body = _abstract_body(d, i, rest, headings)
+        if not rest and len(body) > 1 and _drop_capital_rest(lines, i + 1) is not None:
+            return body[1:], body[0].text.strip() + body[1].text
+        return body, rest
     return _unlabelled_abstract(d, headings), ""
+
+
+def _drop_capital_rest(lines: list[Line], i: int) -> int | None:
+    """When line ``i`` is a drop capital ("M" set four lines high), the index of the line it begins.
+
+    That line starts right of the capital, level with it, in lower case ("apReduce is ..."),
+    wherever the reading order put it.
+    """
+    cap = lines[i]
+    t = cap.text.strip()
+    if not (len(t) == 1 and t.isupper() and cap.size > 1.5 * max(ln.size for ln in lines[i + 1 : i + 6] or [cap])):
+        return None
+    for k in range(i + 1, min(i + 12, len(lines))):
+        ln = lines[k]
+        if ln.page == cap.page and ln.x0 >= cap.x1 - 3 and cap.y0 <= ln.y0 <= cap.y1 and ln.text[:1].islower():
+            return k
+    return None
 
 
 def _abstract_body(d: _Doc, label: int, rest: str, headings: dict[int, Heading]) -> list[Line]:
@@ -809,7 +841,11 @@ def _abstract_body(d: _Doc, label: int, rest: str, headings: dict[int, Heading])
     reference: float | None = None
     structured: set[str] = set()
     label_size = 0.0
-    for j in range(first, len(lines)):
+    start = first
+    if not rest and first < len(lines) and (k := _drop_capital_rest(lines, first)) is not None:
+        out.append(lines[first])  # the caller glues the capital to the line it begins
+        start = k
+    for j in range(start, len(lines)):
         ln = lines[j]
         if ln.page != lines[label].page and out:
             break
@@ -845,7 +881,7 @@ def _abstract_body(d: _Doc, label: int, rest: str, headings: dict[int, Heading])
 
 def _looks_like_heading_line(ln: Line, d: _Doc) -> bool:
     t = ln.text.strip()
-    if re.match(r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key|acm\s+reference)", t, re.I):
+    if _KEYWORD_LINE_RE.match(t):
         return True
     return ln.bold or ln.size > d.body_size + 0.5 or (len(t) < 40 and t.isupper())
 
@@ -864,6 +900,9 @@ def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
             break
     if anchor is None:
         return []
+    # A keyword or classification line is set like the abstract above it (8 pt in ACM journals):
+    # small print is judged against it, not against the body text.
+    reference = lines[anchor].size if _KEYWORD_LINE_RE.match(lines[anchor].text) else d.body_size
     out: list[Line] = []
     j = anchor - 1
     while j >= 0:
@@ -874,7 +913,7 @@ def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
             nxt = out[-1]
             if abs(ln.size - nxt.size) > 0.6 or nxt.y0 - ln.y1 > 2.5 * ln.size or ln.bold:
                 break
-        elif _is_small(ln, d.body_size) or len(ln.text.strip()) < 3:
+        elif _is_small(ln, reference) or len(ln.text.strip()) < 3:
             j -= 1
             continue
         out.append(ln)
