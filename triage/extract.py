@@ -144,10 +144,6 @@ def _open(data: bytes, name: str) -> pymupdf.Document:
     return doc
 
 
-def _span_text(spans: list[dict]) -> str:
-    return "".join(s["text"] for s in spans)
-
-
 Box = tuple[float, float, float, float]
 _WHITE = 0xFFFFFF
 
@@ -241,9 +237,8 @@ def _style(spans: list[dict]) -> tuple[str, float, bool, str]:
 
 def _extend_line(line: Line, spans: list[dict], x1: float, y0: float) -> None:
     all_spans = line.spans + spans
-    text, line.size, line.bold, line.lead_bold = _style(all_spans)
-    # The merged piece's text: keep one space between the two parts.
-    tail = text[len("".join(s["text"] for s in line.spans)):]
+    _, line.size, line.bold, line.lead_bold = _style(all_spans)
+    tail = "".join(s["text"] for s in spans)
     line.text = line.text + ("" if line.text.endswith(" ") or tail.startswith(" ") else " ") + tail
     line.spans = all_spans
     line.x1, line.y0 = max(line.x1, x1), y0
