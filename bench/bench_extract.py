@@ -24,7 +24,8 @@ seen on journal and proceedings papers, with labels of the same shape; it is
 scored the same way, and also for an exact match of both fields.
 
 Speed: the same PDFs through ``triage.extract.extract`` against opening each
-and calling ``page.get_text()`` on every page; best of ``--repeat`` runs.
+and calling ``page.get_text()`` on every page; best of ``--repeat`` runs of
+each, alternating, in CPU time (the issue's target: within 2x).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import json
 import re
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in pdfs:
         with pymupdf.open(p) as doc:
             pages += doc.page_count
-    cmp = compare(f"extract over {len(pdfs)} PDFs, {pages} pages", extract, raw_get_text, pdfs,
-                  repeat=args.repeat, items=pages)
+    # CPU time: extraction is single-threaded, and the machine running the bench is often shared.
+    cmp = compare(f"extract over {len(pdfs)} PDFs, {pages} pages (CPU time)", extract, raw_get_text, pdfs,
+                  repeat=args.repeat, items=pages, clock=time.process_time)
     print(cmp.report("pages"))
     print(f"  target ratio <= 2: {'met' if cmp.ratio <= 2 else 'NOT met'}")
     return 0

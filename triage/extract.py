@@ -311,7 +311,7 @@ class _Doc:
         self.spelling = Evidence(self._whole_text)
 
     def _whole_text(self) -> str:
-        return _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], "\n".join(ln.text for ln in self.lines))
+        return "\n".join([ln.text for ln in self.lines])  # MuPDF has expanded ligatures already
 
     def join(self, lines: Sequence[Line], first: str | None = None) -> str:
         """The lines as normalised text; ``first`` replaces the first line's text (after a label)."""
@@ -323,12 +323,13 @@ class _Doc:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while pages are read.
+    """Pause the cyclic garbage collector while a paper is extracted.
 
     Each page's "dict" is thousands of fresh containers, none in a cycle (reference counting
-    frees them), yet their number sets off collections that walk every line read so far:
-    about a tenth of our time.  The previous state is restored, so a caller (or another
-    thread) that runs with the collector off keeps it off.
+    frees them), yet their number sets off collections that walk every line read so far,
+    and later the chunks and regions set off more: about a tenth of our time.  Nothing here
+    makes a cycle.  The previous state is restored, so a caller (or another thread) that runs
+    with the collector off keeps it off.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -341,11 +342,6 @@ def _collector_paused() -> Iterator[None]:
 
 def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
     """All visual lines of the document in reading order (one get_text per page)."""
-    with _collector_paused():
-        return _read_pages(doc, max_pages, warnings)
-
-
-def _read_pages(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
     n = doc.page_count if max_pages is None else min(doc.page_count, max_pages)
     lines: list[Line] = []
     margins: list[int] = []  # indexes in ``lines`` of lines in the top or bottom band of their page
@@ -1102,6 +1098,13 @@ def extract(pdf: Path | bytes, *, max_pages: int | None = None) -> Sections:
 
 
 def _extract(data: bytes, name: str, max_pages: int | None, sha: str | None = None) -> Sections:
+    # The pause ends after this frame's lines are freed, so the collection that follows has
+    # only the result left to walk.
+    with _collector_paused():
+        return _extract_paused(data, name, max_pages, sha)
+
+
+def _extract_paused(data: bytes, name: str, max_pages: int | None, sha: str | None) -> Sections:
     doc = _open(data, name)
     try:
         warnings: list[str] = []
