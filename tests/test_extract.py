@@ -177,7 +177,10 @@ def simple_paper(
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("location-\nbased focusing", "locationbased focusing"),
+        ("location-\nbased focusing", "location-based focusing"),
+        ("the repre-\nsentation", "the representation"),
+        ("GPT-\n4 and BERT-\nbased", "GPT-4 and BERT-based"),
+        ("soft\u00ad\nhyphen", "softhyphen"),
         ("the ﬁrst ﬂow of ﬀ and ﬃ, ﬄ", "the first flow of ff and ffi, ffl"),
         ("  many \n\n spaces\tand\nlines ", "many spaces and lines"),
         ("Transformer-Big is kept", "Transformer-Big is kept"),
@@ -515,7 +518,7 @@ def test_extract_cached_writes_then_reads(tmp_path: Path, monkeypatch: pytest.Mo
 def test_extract_cached_names_the_file_in_errors(tmp_path: Path) -> None:
     bad = tmp_path / "oops.pdf"
     bad.write_text("<html>Not found</html>")
-    with pytest.raises(PdfError, match="oops.pdf is not a PDF"):
+    with pytest.raises(PdfError, match="oops.pdf: server returned an HTML page, not a PDF"):
         extract_cached(bad, tmp_path / "cache")
 
 

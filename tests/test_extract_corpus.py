@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_extract import score_corpus, score_file
+from bench.bench_extract import ZOTERO_LABELS, score_corpus, score_file
 from tests.conftest import CORPUS
 from triage.errors import PdfError
 from triage.extract import extract, snapshot
@@ -31,6 +31,22 @@ def test_abstract_and_conclusion_accuracy(corpus: Path) -> None:
     misses = [f"{r.file} {name}: {f.why}" for r in results for name, f in
               (("abstract", r.abstract), ("conclusion", r.conclusion)) if not f.ok]
     assert right / total >= TARGET, f"{right}/{total} fields right; misses:\n" + "\n".join(misses)
+
+
+def test_journal_and_proceedings_papers(corpus: Path) -> None:
+    """The ACM, CACM, JACM, Springer and AAS papers of the corpus's Zotero folders (labels in tests/data).
+
+    27 of their 30 fields are right (the previous extractor: 21); the misses are known: a
+    Scientific Reports abstract that runs into the introduction unlabelled, and two AAS papers
+    whose 8 pt tables outweigh the text, so every 10 pt line reads as a heading.
+    """
+    results = score_corpus(corpus, ZOTERO_LABELS)
+    if not results:
+        pytest.skip("the corpus has no Zotero folders")
+    right = sum(r.abstract.ok + r.conclusion.ok for r in results)
+    misses = [f"{r.file} {name}: {f.why}" for r in results for name, f in
+              (("abstract", r.abstract), ("conclusion", r.conclusion)) if not f.ok]
+    assert right >= 27, f"{right}/{2 * len(results)} fields right; misses:\n" + "\n".join(misses)
 
 
 def test_conclusion_kind_and_heading(corpus: Path) -> None:
@@ -74,3 +90,30 @@ def test_snapshot_of_a_real_conclusion(corpus: Path, tmp_path: Path) -> None:
     s = extract(pdf)
     out = snapshot(pdf, s.conclusion_regions, tmp_path / "adam_conclusion.png")
     assert out is not None and out.stat().st_size > 1000
+
+
+def _line_end_hyphens() -> dict[str, list[tuple[str, str]]]:
+    table = Path(__file__).parent / "data" / "line_end_hyphens.tsv"
+    by_file: dict[str, list[tuple[str, str]]] = {}
+    for row in table.read_text().splitlines():
+        if row and not row.startswith("#"):
+            file, word, kind = row.split("\t")
+            by_file.setdefault(file, []).append((word, kind))
+    return by_file
+
+
+def test_line_end_hyphens_read_as_a_reader_writes_them(corpus: Path) -> None:
+    """Every word broken at a line end in the corpus's abstracts and conclusions (hand-checked list):
+    compounds keep their hyphen ("location-based", "non-fungible"), hyphenated words are joined."""
+    checked, wrong = 0, []
+    for file, words in _line_end_hyphens().items():
+        if not (corpus / file).is_file():
+            continue
+        s = extract(corpus / file)
+        text = f"{s.abstract} {s.conclusion}"
+        for word, kind in words:
+            checked += 1
+            if word not in text:
+                wrong.append(f"{file}: {word} ({kind})")
+    assert checked >= 200, f"only {checked} words checked: is the corpus complete?"
+    assert not wrong, "\n".join(wrong)

@@ -193,11 +193,11 @@ def extract(
 ) -> None:
     """Extract the title, abstract and conclusion of PDF."""
     with handled():
-        from triage.errors import PdfError
+        from triage.fetch import read_pdf
+
+        read_pdf(pdf)  # a missing, empty, truncated or non-PDF file is refused before PyMuPDF loads
         from triage.extract import extract as do_extract
 
-        if not pdf.is_file():
-            raise PdfError(f"no such file: {pdf}")
         sections = do_extract(pdf)
         if as_json:
             exclude = set() if chunks else {"chunks", "figures"}

@@ -1,11 +1,12 @@
 """Find the title, abstract and conclusion of a paper PDF, fast, with PyMuPDF.
 
 How it works, in one paragraph: every page is read once with
-``page.get_text("dict")`` (text only, no images: four times cheaper) and
-flattened into *visual lines* — MuPDF lines that share a baseline inside a
-block are merged, so a heading printed as ``1`` + ``INTRODUCTION`` becomes one
-line — each carrying its page, box, dominant font size and boldness.  Rotated
-lines (the arXiv margin stamp, axis labels) are dropped.  A page is two-column
+``page.get_text("dict")`` (text and the boxes of vector drawings, no images:
+four times cheaper) and flattened into *visual lines* — MuPDF lines that share
+a baseline inside a block are merged, so a heading printed as ``1`` +
+``INTRODUCTION`` becomes one line — each carrying its page, box, dominant font
+size and boldness (the bold flag, or the font's name: "AdvTimes-B", "CMBX10").
+Rotated lines (the arXiv margin stamp, axis labels) are dropped.  A page is two-column
 when most text-wide lines stay on one side of the middle; its blocks are then
 read band by band (bands cut at full-width blocks), left column before right,
 and its full-width blocks are floats (tables, figures) kept out of section
@@ -18,24 +19,35 @@ numbering (``6``, ``5.``, ``VI.``, ``A.2``) then a capitalised title, set in
 bold, larger or capitals — and is not a table-of-contents line (dot leaders or
 a trailing page number).  The abstract is the text after an ``Abstract`` label
 (own line, ``Abstract—`` inline, or run-in) on the first three pages, up to
-the next heading, keyword line or footnote; without a label it is the
-paragraph just before ``1 Introduction`` / ``CCS Concepts`` / ``Keywords``.
+the next heading, keyword line, footnote, first-page furniture (ACM permission
+and copyright blocks, "Categories and Subject Descriptors", "General Terms")
+or a wide gap; a structured abstract keeps its Background / Methods / Results /
+Conclusions labels.  Without a label it is the paragraph just before
+``1 Introduction`` / ``CCS Concepts`` / ``Keywords``.
 The conclusion is the last top-level ``Conclusion``-like heading before the
 references (else a run-in bold ``Conclusion.`` paragraph, else the last
 ``Discussion`` / ``Summary``), running to the next heading of the same or a
-higher level or to ``Limitations``, ``Acknowledgements``, ``References`` or an
-appendix; captions inside it are left out.  When there is no such heading,
-``conclusion_found`` is false: nothing is invented.  Pages without a text layer
-are reported in ``warnings``; there is no OCR.
+higher level (an unnumbered heading set smaller than the section's own is a
+sub-heading and does not end it) or to ``Limitations``, ``Acknowledgements``
+(also an unlabelled "We thank ..." paragraph), ``References`` or an appendix.
+Left out of it: captions, footnotes (with their unmarked continuation lines),
+sub-headings, and the text of plots and tables, located by their vector
+drawings (axes, booktabs rules), so the snapshot's rectangles go around them.
+When there is no such heading, ``conclusion_found`` is false: nothing is
+invented.  Line-end hyphens are resolved per word by ``triage.hyphens``: a
+compound keeps its hyphen ("high-dimensional"), a hyphenated word is joined.
+Pages without a text layer are reported in ``warnings``; there is no OCR.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,15 +55,18 @@ import pymupdf
 
 from triage.atomic import write_atomic
 from triage.errors import PdfError
+from triage.fetch import check_pdf_bytes, read_pdf
+from triage.hyphens import Evidence, join_line_hyphens
 from triage.models import Chunk, Figure, Region, Sections
 
 __all__ = ["EXTRACTOR_VERSION", "extract", "extract_cached", "normalize_text", "snapshot"]
 
 # Bump whenever the heuristics change: it is part of the cache key.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
-# Text only (no images): "dict" with images is 4x slower and we never need them.
-_TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP
+# Text and the boxes of vector drawings, no images: "dict" with images is 4x slower, and the
+# drawings (plot axes, table rules) tell where a float's text is, almost for free.
+_TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_COLLECT_VECTORS
 _CHUNK_CHARS = 1200
 _MAX_CONCLUSION_CHARS = 15000
 _HEADER_BAND = 0.1  # share of the page height where running headers/footers live
@@ -59,21 +74,20 @@ _HEADER_BAND = 0.1  # share of the page height where running headers/footers liv
 # -- normalisation -------------------------------------------------------------
 
 _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
-_LIGATURE_RE = re.compile("|".join(_LIGATURES))
-# A hyphen (ASCII, soft or Unicode) at the end of a line joins the two halves of a word.
-_EOL_HYPHEN_RE = re.compile(r"[-\u00ad\u2010](?:[ \t]*)\n\s*")
-_SPACE_RE = re.compile(r"\s+")
+_LIGATURE_RE = re.compile(f"[{''.join(_LIGATURES)}]")
 
 
-def normalize_text(s: str) -> str:
-    """Join end-of-line hyphens, expand ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ) and collapse whitespace.
+def normalize_text(s: str, document: Evidence | str = "") -> str:
+    """Expand ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ), resolve end-of-line hyphens and collapse whitespace.
 
-    The same rule the corpus labels and the critic's quote check use, so a quote
-    copied from the paper matches the extracted text.
+    A word split at a line end is joined; a compound broken at its own hyphen keeps it
+    (``triage.hyphens``), judged by the rest of the ``document`` when given.  The same
+    rule the corpus labels and the critic's quote check use, so a quote copied from the
+    paper matches the extracted text.
     """
-    s = _EOL_HYPHEN_RE.sub("", s)
     s = _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group(0)], s)
-    return _SPACE_RE.sub(" ", s).strip()
+    s = join_line_hyphens(s, document)
+    return " ".join(s.split())
 
 
 # -- lines ---------------------------------------------------------------------
@@ -108,25 +122,15 @@ class _Block:
 
 
 def _load(pdf: Path | bytes) -> tuple[bytes, str]:
-    """The file's bytes and a name for messages."""
+    """The file's bytes, checked as the PDF cache checks them, and a name for messages."""
     if isinstance(pdf, (bytes, bytearray)):
+        check_pdf_bytes(bytes(pdf))
         return bytes(pdf), "<bytes>"
-    try:
-        return Path(pdf).read_bytes(), str(pdf)
-    except OSError as e:
-        raise PdfError(f"cannot read {pdf}: {e.strerror or e}", "check the path and permissions") from e
+    return read_pdf(Path(pdf)), str(pdf)
 
 
 def _open(data: bytes, name: str) -> pymupdf.Document:
     """Open and validate; every failure becomes one clear PdfError."""
-    # The spec lets junk precede the header; real files put it in the first 1 KiB.  A file
-    # whose header was damaged but whose objects survive is left to MuPDF's repair.
-    if b"%PDF-" not in data[:1024] and b"endobj" not in data:
-        head = data[:40].decode("latin-1", "replace").strip().replace("\n", " ")
-        raise PdfError(
-            f"{name} is not a PDF (it starts with {head!r})",
-            "an HTML error page saved as .pdf? download the file again",
-        )
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as e:  # MuPDF raises several types for broken files
@@ -140,80 +144,102 @@ def _open(data: bytes, name: str) -> pymupdf.Document:
     return doc
 
 
-def _span_text(spans: list[dict]) -> str:
-    return "".join(s["text"] for s in spans)
+Box = tuple[float, float, float, float]
+_WHITE = 0xFFFFFF
 
 
-def _page_blocks(page: pymupdf.Page, pno: int) -> list[_Block]:
-    """The page's text blocks with their visual lines (same-baseline lines merged)."""
+def _page_blocks(page: pymupdf.Page, rect: pymupdf.Rect, pno: int, vectors: list[Box]) -> list[_Block]:
+    """The page's text blocks with their visual lines (same-baseline lines merged).
+
+    The boxes of its vector drawings are appended to ``vectors``.
+    """
     blocks: list[_Block] = []
+    max_area, max_width = 0.4 * rect.width * rect.height, 0.9 * rect.width
     for raw in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
+        if raw["type"]:
+            x0, y0, x1, y1 = raw["bbox"]
+            # Page backgrounds, full-width bands and white paint are not figures or tables.
+            if raw["type"] == 3 and raw.get("color") != _WHITE and x1 - x0 < max_width and (x1 - x0) * (y1 - y0) < max_area:
+                vectors.append(raw["bbox"])
+            continue
         lines: list[Line] = []
+        prev: Line | None = None
         for ln in raw["lines"]:
             if ln["dir"][0] < 0.9:  # rotated or upside down: arXiv stamp, axis labels
                 continue
-            spans = [s for s in ln["spans"] if s["text"]]
-            if not spans:
-                continue
+            spans = ln["spans"]
             x0, y0, x1, y1 = ln["bbox"]
-            prev = lines[-1] if lines else None
             # Same baseline and to the right: MuPDF split one visual line (e.g. "1" + "INTRODUCTION").
             if prev is not None and abs(prev.y1 - y1) < 2.5 and x0 >= prev.x1 - 1:
                 _extend_line(prev, spans, x1, min(prev.y0, y0))
                 continue
-            lines.append(_make_line(spans, pno, x0, y0, x1, y1, block_start=not lines))
+            text, size, bold, lead = _style(spans)
+            if text:
+                raised = len(spans) > 1 and spans[0]["size"] < size - 1 and spans[0]["text"].strip().isdigit()
+                prev = Line(pno, x0, y0, x1, y1, text, size, bold, lead, 0, prev is None, raised, spans)
+                lines.append(prev)
         if lines:
             bx0, by0, bx1, by1 = raw["bbox"]
             blocks.append(_Block(bx0, by0, bx1, by1, lines))
     return blocks
 
 
+# Bold by name alone: journals' Type 1 fonts often carry no bold flag ("AdvTimes-B", "CMBX10",
+# "NimbusRomNo9L-Medi", "MinionPro-Semibold", "LinLibertineTB").
+_BOLD_NAME_RE = re.compile(
+    r"bold|black|heavy|demi|semibold|medi(?:um)?\b|medi$|^(?:[a-z]{6}\+)?(?:cmbx|cmb\d|sfbx|ptmb|phvb)|"
+    r"[-.,_](?:b|bd|bx|sb|db|bi|bdit|bol)$|(?<=[a-z])(?:tb|bd)$",
+    re.I,
+)
+_bold_fonts: dict[str, bool] = {}
+
+
 def _is_bold(span: dict) -> bool:
+    if span["flags"] & 16:
+        return True
     font = span["font"]
-    return bool(span["flags"] & 16) or "Bold" in font or "Medi" in font
+    bold = _bold_fonts.get(font)
+    if bold is None:
+        bold = _bold_fonts[font] = _BOLD_NAME_RE.search(font) is not None
+    return bold
 
 
-def _style(spans: list[dict]) -> tuple[float, bool, str]:
-    """Dominant size (by characters), all-bold flag and leading bold text of a line's spans.
+def _style(spans: list[dict]) -> tuple[str, float, bool, str]:
+    """Text, dominant size (by characters), all-bold flag and leading bold text of a line's spans.
 
-    Called once per line, so it avoids Counter and rounding: it is a large share of our time.
+    Called for every line: it is a large share of our time, hence the plain loops.
     """
     if len(spans) == 1:  # the common case
         s = spans[0]
-        bold = _is_bold(s) and bool(s["text"].strip())
-        return round(s["size"], 1), bold, s["text"].strip() if bold else ""
-    sizes: dict[float, int] = {}
-    bold_chars = chars = 0
-    lead: list[str] = []
-    leading = True
-    for s in spans:
         text = s["text"]
-        n = len(text) - text.count(" ")
-        is_bold = _is_bold(s)
-        sizes[s["size"]] = sizes.get(s["size"], 0) + n
-        chars += n
-        if is_bold:
-            bold_chars += n
-        if leading and (is_bold or not n):
-            lead.append(text)
-        elif n:
-            leading = False
-    size = max(sizes, key=sizes.__getitem__) if chars else 0.0
-    return round(size, 1), chars > 0 and bold_chars == chars, "".join(lead).strip()
-
-
-def _make_line(spans: list[dict], pno: int, x0: float, y0: float, x1: float, y1: float, *, block_start: bool) -> Line:
-    size, bold, lead = _style(spans)
-    first = spans[0]
-    raised = len(spans) > 1 and first["size"] < size - 1 and first["text"].strip().isdigit()
-    return Line(pno, x0, y0, x1, y1, _span_text(spans), size, bold, lead, 0, block_start, raised, spans)
+        bold = (s["flags"] & 16 or _is_bold(s)) and bool(text) and not text.isspace()
+        return text, round(s["size"], 1), bold, text.strip() if bold else ""
+    if not spans:
+        return "", 0.0, False, ""
+    texts = [s["text"] for s in spans]
+    line = "".join(texts)
+    sizes = [s["size"] for s in spans]
+    size = sizes[0]
+    if sizes.count(size) != len(sizes):  # mixed sizes (math, footnote marks): weigh by characters
+        weights: dict[float, int] = {}
+        for sz, text in zip(sizes, texts):
+            weights[sz] = weights.get(sz, 0) + len(text)
+        size = max(weights, key=weights.__getitem__)
+    lead = 0  # spans [0, lead) are bold (or blank)
+    for s in spans:
+        if not (_is_bold(s) or s["text"].isspace()):
+            break
+        lead += 1
+    if lead == len(spans):
+        return line, round(size, 1), bool(line) and not line.isspace(), line.strip()
+    return line, round(size, 1), False, "".join(texts[:lead]).strip()
 
 
 def _extend_line(line: Line, spans: list[dict], x1: float, y0: float) -> None:
     all_spans = line.spans + spans
-    gap = "" if line.text.endswith(" ") else " "
-    line.text = line.text + gap + _span_text(spans)
-    line.size, line.bold, line.lead_bold = _style(all_spans)
+    _, line.size, line.bold, line.lead_bold = _style(all_spans)
+    tail = "".join(s["text"] for s in spans)
+    line.text = line.text + ("" if line.text.endswith(" ") or tail.startswith(" ") else " ") + tail
     line.spans = all_spans
     line.x1, line.y0 = max(line.x1, x1), y0
 
@@ -277,34 +303,75 @@ class _Doc:
     body_size: float
     meta_title: str = ""
     two_column_pages: set[int] = field(default_factory=set)
+    vectors: dict[int, list[Box]] = field(default_factory=dict)  # page -> boxes of vector drawings
+    floats: dict[int, list[tuple[Box, str]]] = field(default_factory=dict)  # page -> plots and tables
+    spelling: Evidence = field(init=False)  # how the paper spells words, for line-end hyphens
+
+    def __post_init__(self) -> None:
+        self.spelling = Evidence(self._whole_text)
+
+    def _whole_text(self) -> str:
+        return "\n".join([ln.text for ln in self.lines])  # MuPDF has expanded ligatures already
+
+    def join(self, lines: Sequence[Line], first: str | None = None) -> str:
+        """The lines as normalised text; ``first`` replaces the first line's text (after a label)."""
+        texts = [ln.text for ln in lines]
+        if first is not None and texts:
+            texts[0] = first
+        return normalize_text("\n".join(texts), self.spelling)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a paper is extracted.
+
+    Each page's "dict" is thousands of fresh containers, none in a cycle (reference counting
+    frees them), yet their number sets off collections that walk every line read so far,
+    and later the chunks and regions set off more: about a tenth of our time.  Nothing here
+    makes a cycle.  The previous state is restored, so a caller (or another thread) that runs
+    with the collector off keeps it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _read(doc: pymupdf.Document, max_pages: int | None, warnings: list[str]) -> _Doc:
     """All visual lines of the document in reading order (one get_text per page)."""
     n = doc.page_count if max_pages is None else min(doc.page_count, max_pages)
     lines: list[Line] = []
+    margins: list[int] = []  # indexes in ``lines`` of lines in the top or bottom band of their page
     heights: dict[int, float] = {}
     empty: list[int] = []
     broken: list[int] = []
+    vectors: dict[int, list[Box]] = {}
     for i in range(n):
         try:
             page = doc[i]
-            heights[i + 1] = page.rect.height
-            blocks = _page_blocks(page, i + 1)
+            rect = page.rect
+            heights[i + 1] = rect.height
+            blocks = _page_blocks(page, rect, i + 1, vectors.setdefault(i + 1, []))
         except Exception:  # a damaged page must not cost the rest of the paper
             broken.append(i + 1)
             continue
-        page_lines = [ln for b in _reading_order(blocks, page.rect.width) for ln in b.lines]
-        if sum(len(ln.text.strip()) for ln in page_lines) < 20:
+        page_lines = [ln for b in _reading_order(blocks, rect.width) for ln in b.lines]
+        top, bottom = rect.height * _HEADER_BAND, rect.height * (1 - _HEADER_BAND)
+        for k, ln in enumerate(page_lines, start=len(lines)):
+            ln.spans = []  # let the page's span dicts go now: a document's worth slows the collector
+            if ln.y1 < top or ln.y0 > bottom:
+                margins.append(k)
+        if len(page_lines) < 20 and sum(len(ln.text.strip()) for ln in page_lines) < 20:
             empty.append(i + 1)
         lines.extend(page_lines)
     if broken:
         warnings.append(f"could not read pages {_ranges(broken)} (damaged PDF)")
-    for ln in lines:
-        ln.spans = []
-    lines = _drop_running_lines(lines, heights)
+    lines = _drop_running_lines(lines, margins, min(3, max(2, n)))
     two_column = {ln.page for ln in lines if ln.column}
-    return _Doc(lines, n, heights, empty, _body_size(lines), _metadata_title(doc), two_column)
+    return _Doc(lines, n, heights, empty, _body_size(lines), _metadata_title(doc), two_column, vectors)
 
 
 def _metadata_title(doc: pymupdf.Document) -> str:
@@ -317,9 +384,9 @@ def _metadata_title(doc: pymupdf.Document) -> str:
 
 def _body_size(lines: list[Line]) -> float:
     """The font size most characters are set in, tolerant of 8.9/9.0/9.1 jitter."""
-    sizes: Counter[float] = Counter()
+    sizes: dict[float, int] = {}
     for ln in lines:
-        sizes[ln.size] += len(ln.text)
+        sizes[ln.size] = sizes.get(ln.size, 0) + len(ln.text)
     if not sizes:
         return 10.0
     # Score each size by the characters within 0.3 pt of it, so jittered sizes pool together.
@@ -329,29 +396,17 @@ def _body_size(lines: list[Line]) -> float:
 _DIGITS_RE = re.compile(r"\d+")
 
 
-def _drop_running_lines(lines: list[Line], heights: dict[int, float]) -> list[Line]:
-    """Drop running headers, footers and page numbers: margin lines that repeat across pages."""
+def _drop_running_lines(lines: list[Line], margins: list[int], repeats: int) -> list[Line]:
+    """Drop running headers, footers and page numbers: margin lines on ``repeats`` pages or more.
 
-    def in_margin(ln: Line) -> bool:
-        h = heights[ln.page]
-        return ln.y1 < h * _HEADER_BAND or ln.y0 > h * (1 - _HEADER_BAND)
-
-    def key(ln: Line) -> str:
-        return _DIGITS_RE.sub("#", ln.text.strip().lower())
-
+    ``margins`` are the indexes of the lines in the top or bottom band of their page.
+    """
+    margin = {i: _DIGITS_RE.sub("#", lines[i].text.strip().lower()) for i in margins}
     pages_per_key: dict[str, set[int]] = {}
-    for ln in lines:
-        if in_margin(ln):
-            pages_per_key.setdefault(key(ln), set()).add(ln.page)
-    repeated = {k for k, p in pages_per_key.items() if len(p) >= 3}
-    kept = []
-    for ln in lines:
-        if in_margin(ln):
-            k = key(ln)
-            if k in repeated or _PAGE_NUMBER_RE.match(ln.text):
-                continue
-        kept.append(ln)
-    return kept
+    for i, k in margin.items():
+        pages_per_key.setdefault(k, set()).add(lines[i].page)
+    dropped = {i for i, k in margin.items() if len(pages_per_key[k]) >= repeats or _PAGE_NUMBER_RE.match(lines[i].text)}
+    return [ln for i, ln in enumerate(lines) if i not in dropped] if dropped else lines
 
 
 _PAGE_NUMBER_RE = re.compile(r"^\s*(?:page\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:/|of)\s*\d+)?\s*$", re.I)
@@ -398,6 +453,13 @@ _CLOSING_LINE_RE = re.compile(
     r"^(?:acknowledg(?:e)?ments?|references|bibliography|limitations|appendix|appendices)$", re.I
 )
 _ACK_RUN_IN_RE = re.compile(r"^acknowledg(?:e)?ments?\b[.:]?\s+\S", re.I)
+# Journals (AAS, APS) print acknowledgements as a plain paragraph after the conclusions.
+_THANKS_RE = re.compile(
+    r"^\s*(?:(?:we|the\s+authors?|i)\s+(?:would\s+like\s+to\s+|wish\s+to\s+)?(?:thank|are\s+(?:very\s+)?grateful|"
+    r"gratefully\s+acknowledge|acknowledge\s+(?:the\s+)?(?:support|funding))|this\s+(?:work|research|project|study)\s+"
+    r"(?:was|is|has\s+been)\s+(?:partially\s+|partly\s+|financially\s+)?(?:supported|funded))",
+    re.I,
+)
 _REFERENCES_RE = re.compile(r"^(?:references|bibliography|literature\s+cited)\b", re.I)
 
 
@@ -411,12 +473,22 @@ class Heading:
     level: int | None  # 1 for "6", 2 for "6.1"; None when unnumbered
     run_in: bool = False  # bold lead of a paragraph ("Acknowledgements We thank ...")
     rest: str = ""  # for a run-in heading, the paragraph text after the lead
+    size: float = 0.0  # font size: an unnumbered heading set smaller than its section's is a sub-heading
 
 
 def _heading(ln: Line, index: int, body: float) -> Heading | None:
     """The line as a heading, or None when it reads as body text, a caption or a TOC entry."""
     text = ln.text.strip()
-    return _section_heading(ln, text, index, body) or _closing_line(ln, text, index) or _run_in(ln, text, index)
+    # Cheap tests first: a section heading is bold, larger or in capitals; the other two kinds
+    # are a short closing word or open with a bold lead (or "Acknowledgements").
+    styled = ln.bold or ln.size >= body + 0.8 or text.isupper() or text[:1].isdigit()
+    if styled and (h := _section_heading(ln, text, index, body)):
+        return h
+    if len(text) < 20 and (h := _closing_line(ln, text, index)):
+        return h
+    if ln.lead_bold or text[:3].lower() == "ack":
+        return _run_in(ln, text, index)
+    return None
 
 
 def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | None:
@@ -436,20 +508,23 @@ def _section_heading(ln: Line, text: str, index: int, body: float) -> Heading | 
     caps = title.isupper() and sum(c.isalpha() for c in title) >= 4
     # Small capitals ("VI. CONCLUSION" in IEEE) come out smaller than the body text.
     caps_heading = caps and ln.size >= (body * 0.7 if num else body - 0.6)
-    if not (styled or caps_heading):
+    # An OCR text layer has one font for everything: "5. Conclusion" alone on its line still
+    # names a closing section.
+    plain_closing = bool(num) and not num.isalpha() and len(title.split()) <= 4 and _kind(title) is not None
+    if not (styled or caps_heading or plain_closing):
         return None
     if not num and ln.size < body - 0.3:
         return None  # a bold table header row, not a section
     if len(num) == 1 and num.isalpha() and num not in "IVX" and not styled:
         return None  # "A SIMPLE CASE" in body caps is not an appendix heading
     level = None if not num else 1 if num.isalpha() else num.count(".") + 1
-    return Heading(index, title, _SPACED_CAPS_RE.sub(r"\1", text), level)
+    return Heading(index, title, _SPACED_CAPS_RE.sub(r"\1", text), level, size=ln.size)
 
 
 def _closing_line(ln: Line, text: str, index: int) -> Heading | None:
     """'References', 'Acknowledgments', 'Limitations' alone on a line end a section even unstyled."""
     if ln.block_start and _CLOSING_LINE_RE.match(text):
-        return Heading(index, text, text, None)
+        return Heading(index, text, text, None, size=ln.size)
     return None
 
 
@@ -464,8 +539,8 @@ def _run_in(ln: Line, text: str, index: int) -> Heading | None:
         return None
     lead = ln.lead_bold.strip()
     title = lead.rstrip(".:— ")
-    names_a_section = bool(_STOP_RE.match(title)) or _kind(title) == "conclusion"
-    if lead and not ln.bold and len(title.split()) <= 5 and text.startswith(lead) and names_a_section:
+    if (lead and not ln.bold and len(title.split()) <= 5 and text.startswith(lead)
+            and (_STOP_RE.match(title) or _kind(title) == "conclusion")):
         return Heading(index, title, title, None, run_in=True, rest=text[len(lead):].strip())
     if _ACK_RUN_IN_RE.match(text):
         title = text.split()[0].rstrip(".:")
@@ -477,8 +552,9 @@ def _toc_pages(lines: list[Line]) -> set[int]:
     """Pages that look like a table of contents (many dot-leader / page-number lines)."""
     counts: Counter[int] = Counter()
     for ln in lines:
-        t = ln.text.strip()
-        if len(t) < 90 and _TOC_LINE_RE.search(t):
+        t = ln.text.rstrip()
+        # Only a line ending in a page number after dots can be one: test that before the pattern.
+        if t[-1:].isdigit() and t.count(".") >= 4 and len(t) < 90 and _TOC_LINE_RE.search(t):
             counts[ln.page] += 1
     return {p for p, c in counts.items() if c >= 5}
 
@@ -486,8 +562,10 @@ def _toc_pages(lines: list[Line]) -> set[int]:
 def _headings(d: _Doc) -> list[Heading]:
     toc = _toc_pages(d.lines)
     out = []
+    larger = d.body_size + 0.8
     for i, ln in enumerate(d.lines):
-        if ln.page in toc:
+        # Every kind of heading opens a block or stands out by size: most lines are neither.
+        if not (ln.block_start or ln.size >= larger) or ln.page in toc:
             continue
         h = _heading(ln, i, d.body_size)
         if h is not None:
@@ -536,29 +614,111 @@ def _is_float(ln: Line, d: _Doc) -> bool:
 
 def _is_body(ln: Line, d: _Doc, *, floats_allowed: bool = False) -> bool:
     """Running text: not small print, not a float, not a sub-figure caption like "(a) ..."."""
-    if _is_small(ln, d.body_size) or (_is_float(ln, d) and not floats_allowed):
+    # Small print and sub-captions are all set at least half a point smaller than the text.
+    if ln.size < d.body_size - 0.5 and (_is_small(ln, d.body_size) or _SUBCAPTION_RE.match(ln.text)):
         return False
-    return not (ln.size < d.body_size - 0.5 and _SUBCAPTION_RE.match(ln.text))
+    return floats_allowed or not _is_float(ln, d)
 
 
-def _section_lines(d: _Doc, start: int, stop: int) -> list[Line]:
-    """Body lines in [start, stop): no captions, floats or small print."""
+def _section_lines(d: _Doc, start: int, stop: int, skip: Collection[int] = ()) -> list[Line]:
+    """Body lines in [start, stop): no captions, floats, footnotes or the lines in ``skip``.
+
+    A footnote's first line gives it away (small, or a mark in front); the lines that
+    follow it in its block are footnote too when they are set smaller than the text.
+    Text inside a plot or a table (tick labels, legends, cells) is left out.
+    """
     lines = d.lines
     out: list[Line] = []
     i = start
+    in_footnote = False
     while i < stop:
         ln = lines[i]
-        if ln.block_start and _CAPTION_RE.match(ln.text):
-            i = _caption_ends(lines, i)
-            continue
-        if _is_body(ln, d):
+        if ln.block_start:
+            in_footnote = False
+            if _CAPTION_RE.match(ln.text):
+                i = _caption_ends(lines, i)
+                continue
+            if out and _THANKS_RE.match(ln.text):
+                break  # an unlabelled acknowledgements paragraph ends the section
+        if _is_small(ln, d.body_size):
+            in_footnote = True
+        elif i in skip or (in_footnote and ln.size < d.body_size - 0.5) or _in_float(ln, d):
+            pass
+        elif _is_body(ln, d):
             out.append(ln)
         i += 1
     return out
 
 
-def _join(lines: Sequence[Line]) -> str:
-    return normalize_text("\n".join(ln.text for ln in lines))
+# -- floats inside a section ------------------------------------------------------
+
+_FIGURE, _TABLE = "figure", "table"
+
+
+def _float_boxes(d: _Doc, page: int) -> list[tuple[Box, str]]:
+    """Where the page's plots and tables are, from its vector drawings.
+
+    A plot is a cluster of drawings (axes, ticks, curves) at least 40 x 30 pt; a table is
+    two or more horizontal rules of the same extent (booktabs).  Computed once per page.
+    """
+    cached = d.floats.get(page)
+    if cached is not None:
+        return cached
+    rules: dict[tuple[int, int], list[Box]] = {}
+    shapes: list[list[float]] = []
+    for v in d.vectors.get(page, ()):
+        x0, y0, x1, y1 = v
+        if y1 - y0 <= 2.5 and x1 - x0 >= 40:
+            rules.setdefault((round(x0 / 4), round(x1 / 4)), []).append(v)
+        else:
+            shapes.append([x0, y0, x1, y1])
+    boxes: list[tuple[Box, str]] = []
+    for (x0, y0, x1, y1) in _clusters(shapes, 6.0):
+        if x1 - x0 >= 40 and y1 - y0 >= 30:
+            boxes.append(((x0, y0, x1, y1), _FIGURE))
+    for group in rules.values():
+        if len(group) >= 2:
+            top, bottom = min(r[1] for r in group), max(r[3] for r in group)
+            if bottom - top >= 10:
+                boxes.append(((min(r[0] for r in group), top, max(r[2] for r in group), bottom), _TABLE))
+    d.floats[page] = boxes
+    return boxes
+
+
+def _clusters(rects: list[list[float]], gap: float) -> list[list[float]]:
+    """Bounding boxes of groups of rectangles that touch (within ``gap``), merged until stable."""
+    merged = True
+    while merged and len(rects) > 1:
+        merged = False
+        out: list[list[float]] = []
+        for r in sorted(rects, key=lambda r: r[1]):
+            for c in out:
+                if r[0] <= c[2] + gap and c[0] <= r[2] + gap and r[1] <= c[3] + gap and c[1] <= r[3] + gap:
+                    c[0], c[1], c[2], c[3] = min(c[0], r[0]), min(c[1], r[1]), max(c[2], r[2]), max(c[3], r[3])
+                    merged = True
+                    break
+            else:
+                out.append(list(r))
+        rects = out
+    return rects
+
+
+def _in_float(ln: Line, d: _Doc) -> bool:
+    """The line is a plot's label (inside it, or a short one just beside or below it) or a table cell."""
+    if not d.vectors.get(ln.page):
+        return False
+    cx, cy = (ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2
+    for (x0, y0, x1, y1), kind in _float_boxes(d, ln.page):
+        if x0 <= cx <= x1 and y0 <= cy <= y1:
+            return True
+        # Tick labels sit left of and below the axes, the axis title under them.
+        if (kind == _FIGURE and x0 - 16 <= cx <= x1 + 16 and y0 <= cy <= y1 + 28
+                and (ln.x1 - ln.x0 < 0.6 * (x1 - x0) or _TICKS_RE.match(ln.text))):
+            return True
+    return False
+
+
+_TICKS_RE = re.compile(r"^[\s\d.,%+\-−–×eEkKMx^]*$")
 
 
 def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
@@ -586,17 +746,43 @@ def _regions(lines: Sequence[Line], pad: float = 2.0) -> list[Region]:
 # abstract ---------------------------------------------------------------------
 
 _ABSTRACT_LABEL_RE = re.compile(r"^\s*a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\s*(?P<sep>[—–:.\-]|\s|$)\s*(?P<rest>.*)$", re.I)
+# Lines that close an abstract whatever their style, and one that is heading-like to do so.
+_KEYWORD_LINE = (r"key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key|acm\s+reference|"
+                 r"categories\s+and\s+subject\s+descriptors|general\s+terms|uni(?:fi|ﬁ)ed\s+astronomy\s+thesaurus")
+_KEYWORD_LINE_RE = re.compile(rf"^\s*(?:{_KEYWORD_LINE})", re.I)
 _ABSTRACT_STOP_RE = re.compile(
-    r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key\s+words|acm\s+reference|"
+    rf"^\s*(?:{_KEYWORD_LINE}|"
     r"(?:table\s+of\s+)?contents\s*$|"
     r"(?:\d\.?|I\.?)?\s*introduction\b|(?:1|I)\.?\s+[A-Z])",
     re.I,
 )
 _ABSTRACT_PAGES = 3
+# First-page furniture that follows an abstract: classification lines, the permission and
+# copyright block, funding and address notes (ACM, JACM, Springer, journals).
+_FURNITURE_RE = re.compile(
+    r"^\s*(?:categories\s+and\s+subject\s+descriptors|general\s+terms|permission\s+to\s+(?:make|copy)|"
+    r"copyright\b|©|\(c\)\s*\d{4}|publication\s+rights|this\s+(?:work|research|paper|material)\s+(?:was|is|has)\s+"
+    r"(?:been\s+)?(?:supported|funded|partially|partly|sponsored|based)|authors?['’]?\s+address|"
+    r"received\s+\w+\s+\d|accepted\s+\w+\s+\d|(?:mathematics\s+)?subject\s+classi(?:fi|ﬁ)cation|msc\s*20\d\d|"
+    r"jel\s+classi(?:fi|ﬁ)cation|pacs\b|doi:|https?://doi)",
+    re.I,
+)
+# The labels of a structured abstract (BMC, PLOS, Elsevier, Bioinformatics).
+_STRUCTURED_RE = re.compile(
+    r"^\s*(?:background|methods?|results?|conclusions?|objectives?|purpose|aims?|findings|interpretation|design|"
+    r"setting|participants|context|motivation|significance|availability(?:\s+and\s+implementation)?|contact|"
+    r"materials\s+and\s+methods|methodology|approach|limitations|implications|originality(?:/value)?|"
+    r"main\s+outcome\s+measures?)\s*[:.]?\s*$",
+    re.I,
+)
 
 
 def _find_abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[list[Line], str]:
-    """Lines of the abstract and its first-line remainder (text after an inline label)."""
+    """Lines of the abstract and the text of its first line when that differs from the line's own.
+
+    It differs after an inline label ("Abstract—We ...": the text after it) and after a
+    drop capital ("M" above "apReduce is ...": "MapReduce is ...").
+    """
     lines = d.lines
     for i, ln in enumerate(lines):
         if ln.page > _ABSTRACT_PAGES:
@@ -610,38 +796,83 @@ def _find_abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[list[Line], s
             continue
         if rest and m.group("sep").isspace() and not ln.lead_bold.lower().startswith("abstract"):
             continue  # "Abstract interpretation is ..." in body text
-        return _abstract_body(d, i, rest, headings), rest
+        body = _abstract_body(d, i, rest, headings)
+        if not rest and len(body) > 1 and _drop_capital_rest(lines, i + 1) is not None:
+            return body[1:], body[0].text.strip() + body[1].text
+        return body, rest
     return _unlabelled_abstract(d, headings), ""
 
 
+def _drop_capital_rest(lines: list[Line], i: int) -> int | None:
+    """When line ``i`` is a drop capital ("M" set four lines high), the index of the line it begins.
+
+    That line starts right of the capital, level with it, in lower case ("apReduce is ..."),
+    wherever the reading order put it.
+    """
+    cap = lines[i]
+    t = cap.text.strip()
+    if not (len(t) == 1 and t.isupper() and cap.size > 1.5 * max(ln.size for ln in lines[i + 1 : i + 6] or [cap])):
+        return None
+    for k in range(i + 1, min(i + 12, len(lines))):
+        ln = lines[k]
+        if ln.page == cap.page and ln.x0 >= cap.x1 - 3 and cap.y0 <= ln.y0 <= cap.y1 and ln.text[:1].islower():
+            return k
+    return None
+
+
 def _abstract_body(d: _Doc, label: int, rest: str, headings: dict[int, Heading]) -> list[Line]:
+    """The abstract's lines after its label, up to the next heading, keyword line or furniture.
+
+    A structured abstract's labels (Background, Methods, ...) are part of it; each label
+    appears once, so the paper's own "Background" section ends it.
+    """
     lines = d.lines
     first = label if rest else label + 1
     out: list[Line] = []
     reference: float | None = None
-    for j in range(first, len(lines)):
+    structured: set[str] = set()
+    label_size = 0.0
+    start = first
+    if not rest and first < len(lines) and (k := _drop_capital_rest(lines, first)) is not None:
+        out.append(lines[first])  # the caller glues the capital to the line it begins
+        start = k
+    for j in range(start, len(lines)):
         ln = lines[j]
         if ln.page != lines[label].page and out:
             break
+        text = ln.text.strip()
+        if ln.block_start and j != label and _STRUCTURED_RE.match(text) and (structured or j == first):
+            name = text.rstrip(":. ").lower()
+            if name in structured or (structured and ln.size > label_size + 0.5):
+                break
+            structured.add(name)
+            label_size = ln.size
+            out.append(ln)
+            continue
         if j != label and (j in headings or _ABSTRACT_STOP_RE.match(ln.text) and _looks_like_heading_line(ln, d)):
             break
+        if out and ln.block_start and (_FURNITURE_RE.match(text) or text[:1] in _FOOTNOTE_MARKS):
+            break  # the permission block, classification lines or a title footnote
         if reference is None:
             reference = ln.size
         if _is_small(ln, reference):
-            if len(ln.text.strip()) > 3:
+            if len(text) > 3:
                 break  # a footnote: the abstract is over
             continue
         if out and (abs(ln.size - reference) > 1.2 or _TOC_LINE_RE.search(ln.text)):
             break
         if out and ln.block_start and ln.bold and not out[0].bold and len(ln.text) < 60:
             break  # a bold line after a plain abstract: the next heading ("Contents"), whatever its size
+        prev = out[-1] if out else None
+        if prev is not None and prev.page == ln.page and prev.column == ln.column and ln.y0 - prev.y1 > 3 * ln.size:
+            break  # a wide gap in the same column: what follows sits at the foot of the column
         out.append(ln)
     return out
 
 
 def _looks_like_heading_line(ln: Line, d: _Doc) -> bool:
     t = ln.text.strip()
-    if re.match(r"^\s*(?:key\s*words|keywords|index\s+terms|ccs\s+concepts|additional\s+key|acm\s+reference)", t, re.I):
+    if _KEYWORD_LINE_RE.match(t):
         return True
     return ln.bold or ln.size > d.body_size + 0.5 or (len(t) < 40 and t.isupper())
 
@@ -660,6 +891,9 @@ def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
             break
     if anchor is None:
         return []
+    # A keyword or classification line is set like the abstract above it (8 pt in ACM journals):
+    # small print is judged against it, not against the body text.
+    reference = lines[anchor].size if _KEYWORD_LINE_RE.match(lines[anchor].text) else d.body_size
     out: list[Line] = []
     j = anchor - 1
     while j >= 0:
@@ -670,7 +904,7 @@ def _unlabelled_abstract(d: _Doc, headings: dict[int, Heading]) -> list[Line]:
             nxt = out[-1]
             if abs(ln.size - nxt.size) > 0.6 or nxt.y0 - ln.y1 > 2.5 * ln.size or ln.bold:
                 break
-        elif _is_small(ln, d.body_size) or len(ln.text.strip()) < 3:
+        elif _is_small(ln, reference) or len(ln.text.strip()) < 3:
             j -= 1
             continue
         out.append(ln)
@@ -696,12 +930,16 @@ def _kind(title: str) -> str | None:
     return None
 
 
-def _pick_conclusion(heads: list[Heading], main_end: int) -> tuple[Heading, str] | None:
-    """The last conclusion heading in the main text; else the last discussion / summary."""
+def _pick_conclusion(heads: list[Heading], main_start: int, main_end: int) -> tuple[Heading, str] | None:
+    """The last conclusion heading in the main text; else the last discussion / summary.
+
+    The main text starts after the abstract: a structured abstract's "Conclusions" label
+    is not the paper's conclusion.
+    """
     first_section = next((h.index for h in heads if h.level is not None), 0)
     found: dict[str, list[Heading]] = {"conclusion": [], "run-in": [], "discussion": [], "summary": []}
     for h in heads:
-        if h.index >= main_end:
+        if not main_start <= h.index < main_end:
             continue
         kind = _kind(h.title)
         if kind == "summary" and h.index < first_section:
@@ -720,13 +958,21 @@ def _pick_conclusion(heads: list[Heading], main_end: int) -> tuple[Heading, str]
 
 
 def _section_end(heads: list[Heading], start: Heading, limit: int) -> int:
-    """Index of the first line after the section that starts at ``start``."""
+    """Index of the first line after the section that starts at ``start``.
+
+    A numbered heading of the same or a higher level ends it; an unnumbered one ends it
+    unless it is set smaller than the section's own heading: then it is a sub-heading
+    ("5 Discussion" / "Comparison with prior work").
+    """
     for h in heads:
         if h.index <= start.index:
             continue
-        if h.run_in or _STOP_RE.match(h.title) or _REFERENCES_RE.match(h.title):
+        if h.run_in or _STOP_RE.match(h.title) or _REFERENCES_RE.match(h.title) or start.run_in:
             return h.index
-        if start.run_in or start.level is None or h.level is None or h.level <= start.level:
+        if h.level is None:
+            if h.size >= start.size - 0.3:
+                return h.index
+        elif start.level is None or h.level <= start.level:
             return h.index
     return limit
 
@@ -751,7 +997,7 @@ def _chunks(d: _Doc, heads: list[Heading]) -> list[Chunk]:
 
     def flush() -> None:
         nonlocal buf, size
-        text = normalize_text("\n".join(buf))
+        text = normalize_text("\n".join(buf), d.spelling)
         if len(text) > 40:
             chunks.append(Chunk(text=text, section=section, page=page))
         buf, size = [], 0
@@ -790,7 +1036,7 @@ def _figures(d: _Doc) -> list[Figure]:
         if ln.block_start and _CAPTION_RE.match(ln.text):
             caption = lines[i : _caption_ends(lines, i)]
             regions = _regions(caption)
-            figures.append(Figure(caption=_join(caption), page=ln.page, region=regions[0] if regions else None))
+            figures.append(Figure(caption=d.join(caption), page=ln.page, region=regions[0] if regions else None))
     return figures
 
 
@@ -834,7 +1080,7 @@ def _title(d: _Doc, first_page: int) -> str:
     candidates = wordy or runs
     if not candidates:
         return ""
-    return _join(max(candidates, key=lambda r: r[0].size))
+    return d.join(max(candidates, key=lambda r: r[0].size))
 
 
 # -- public API --------------------------------------------------------------------
@@ -851,17 +1097,24 @@ def extract(pdf: Path | bytes, *, max_pages: int | None = None) -> Sections:
     return _extract(data, name, max_pages)
 
 
-def _extract(data: bytes, name: str, max_pages: int | None) -> Sections:
+def _extract(data: bytes, name: str, max_pages: int | None, sha: str | None = None) -> Sections:
+    # The pause ends after this frame's lines are freed, so the collection that follows has
+    # only the result left to walk.
+    with _collector_paused():
+        return _extract_paused(data, name, max_pages, sha)
+
+
+def _extract_paused(data: bytes, name: str, max_pages: int | None, sha: str | None) -> Sections:
     doc = _open(data, name)
     try:
         warnings: list[str] = []
         d = _read(doc, max_pages, warnings)
     finally:
         doc.close()
-    return _sections(d, data, warnings)
+    return _sections(d, sha or hashlib.sha256(data).hexdigest(), warnings)
 
 
-def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
+def _sections(d: _Doc, sha: str, warnings: list[str]) -> Sections:
     heads = _headings(d)
     abstract, abstract_lines = _abstract(d, {h.index: h for h in heads})
     no_first_page = bool(d.empty_pages) and d.empty_pages[0] == 1
@@ -871,7 +1124,8 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
     if not abstract and not no_first_page:
         warnings.append("abstract not found")
 
-    conclusion, conclusion_lines, heading, kind = _conclusion(d, heads)
+    after_abstract = d.lines.index(abstract_lines[-1]) + 1 if abstract_lines else 0
+    conclusion, conclusion_lines, heading, kind = _conclusion(d, heads, after_abstract)
     if not conclusion:
         warnings.append("no conclusion, discussion or summary section found")
 
@@ -889,30 +1143,30 @@ def _sections(d: _Doc, data: bytes, warnings: list[str]) -> Sections:
         chunks=_chunks(d, heads),
         figures=_figures(d),
         warnings=warnings,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha,
     )
 
 
 def _abstract(d: _Doc, headings: dict[int, Heading]) -> tuple[str, list[Line]]:
     """The abstract's text and lines; an inline label ("Abstract—We ...") is cut off."""
     lines, inline_rest = _find_abstract(d, headings)
-    if inline_rest and lines:
-        return normalize_text(inline_rest + "\n" + "\n".join(ln.text for ln in lines[1:])), lines
-    return _join(lines), lines
+    return d.join(lines, inline_rest or None), lines
 
 
-def _conclusion(d: _Doc, heads: list[Heading]) -> tuple[str, list[Line], str | None, str]:
+def _conclusion(d: _Doc, heads: list[Heading], main_start: int) -> tuple[str, list[Line], str | None, str]:
     """Text, lines, heading and kind of the closing section; empty and 'none' when there is none."""
-    picked = _pick_conclusion(heads, _main_end(heads, len(d.lines)))
+    picked = _pick_conclusion(heads, main_start, _main_end(heads, len(d.lines)))
     if picked is None:
         return "", [], None, "none"
     h, kind = picked
-    lines = _section_lines(d, h.index + 1, _section_end(heads, h, len(d.lines)))
+    end = _section_end(heads, h, len(d.lines))
+    subheadings = {g.index for g in heads if h.index < g.index < end}
+    lines = _section_lines(d, h.index + 1, end, subheadings)
     if h.run_in:  # the conclusion starts on the heading's own line, after the bold lead
-        text = normalize_text(h.rest + "\n" + "\n".join(ln.text for ln in lines))
         lines = [d.lines[h.index], *lines]
+        text = d.join(lines, h.rest)
     else:
-        text = _join(lines)
+        text = d.join(lines)
     if not text:
         return "", [], None, "none"
     return text[:_MAX_CONCLUSION_CHARS], lines, normalize_text(h.text), kind
@@ -928,7 +1182,7 @@ def extract_cached(pdf: Path, cache_dir: Path) -> Sections:
             return Sections.model_validate_json(path.read_bytes())
         except ValueError:
             pass  # a corrupt cache entry is simply recomputed
-    sections = _extract(data, name, None)
+    sections = _extract(data, name, None, sha)
     try:
         write_atomic(path, json.dumps(sections.model_dump(mode="json"), ensure_ascii=False).encode())
     except OSError:

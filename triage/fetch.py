@@ -33,7 +33,7 @@ from triage.models import Paper
 if TYPE_CHECKING:
     from triage.sources.arxiv import ArxivClient
 
-__all__ = ["sha256_bytes", "validate_pdf", "store_pdf", "fetch_pdf", "cache_names", "cached_pdf"]
+__all__ = ["sha256_bytes", "check_pdf_bytes", "read_pdf", "validate_pdf", "store_pdf", "fetch_pdf", "cache_names", "cached_pdf"]
 
 _INDEX = "index.json"
 _index_lock = threading.Lock()
@@ -50,6 +50,54 @@ def _looks_like_html(data: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")) or b"<html" in head[:256]
 
 
+# Other kinds of file that end up saved as .pdf: named, so an error never echoes their bytes.
+_OTHER_KINDS = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"), (b"PK\x03\x04", "a ZIP archive (EPUB, DOCX?)"),
+    (b"\x1f\x8b", "a gzip archive"), (b"%!PS", "a PostScript file"), (b"{\\rtf", "an RTF document"),
+    (b"\xd0\xcf\x11\xe0", "a Microsoft Office document"), (b"AT&TFORM", "a DjVu document"),
+)
+
+
+def check_pdf_bytes(data: bytes, name: str = "") -> None:
+    """What the bytes alone say is wrong: empty, an HTML page, another kind of file, no header, cut short.
+
+    Cheap and free of PyMuPDF, so a command can reject bad input before its heavy imports.
+    Messages start with ``name`` when given.
+    """
+    where = f"{name}: " if name else ""
+    if not data:
+        raise PdfError(f"{where}empty file (0 bytes), not a PDF", hint="the download or copy did not finish; get the file again")
+    if _looks_like_html(data):
+        raise PdfError(f"{where}server returned an HTML page, not a PDF",
+                       hint="the link may need a login, or the server sent an error page")
+    for magic, kind in _OTHER_KINDS:
+        if data.startswith(magic):
+            raise PdfError(f"{where}{kind}, not a PDF (no %PDF header)", hint="export or download the paper as PDF")
+    # The spec lets junk precede the header; real files put it in the first 1 KiB.  A file whose
+    # header was damaged but whose objects survive is left to MuPDF's repair.
+    if b"%PDF-" not in data[:1024] and b"endobj" not in data:
+        raise PdfError(f"{where}not a PDF (no %PDF header)", hint="download the paper's PDF again")
+    if b"%%EOF" not in data[-2048:]:
+        raise PdfError(f"{where}damaged or truncated PDF (no %%EOF trailer): the download was cut short",
+                       hint="download the file again")
+
+
+def read_pdf(path: Path) -> bytes:
+    """The bytes of a local PDF, checked by ``check_pdf_bytes``; every error names the file."""
+    path = Path(path)
+    if path.is_dir():
+        raise PdfError(f"{path} is a folder, not a PDF", hint="give the path of a PDF file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PdfError(f"cannot read {path}: no such file", hint="check the path") from None
+    except OSError as e:
+        raise PdfError(f"cannot read {path}: {e.strerror or e}", hint="check the path and permissions") from None
+    check_pdf_bytes(data, str(path))
+    return data
+
+
 def validate_pdf(data: bytes, *, max_mb: float, max_pages: int) -> int:
     """Check that ``data`` is a usable PDF within the limits; returns its page count.
 
@@ -60,15 +108,7 @@ def validate_pdf(data: bytes, *, max_mb: float, max_pages: int) -> int:
     if len(data) > max_mb * 1024 * 1024:
         raise PdfError(f"PDF is {len(data) / 1048576:.1f} MiB, over the {max_mb:g} MiB limit",
                        hint="raise fetch.max_mb (TRIAGE_FETCH__MAX_MB) to accept it")
-    if not data:
-        raise PdfError("empty file, not a PDF")
-    if _looks_like_html(data):
-        raise PdfError("server returned an HTML page, not a PDF",
-                       hint="the link may need a login, or the server sent an error page")
-    if b"%PDF-" not in data[:1024]:
-        raise PdfError("not a PDF (no %PDF header)")
-    if b"%%EOF" not in data[-2048:]:
-        raise PdfError("PDF is truncated (no %%EOF trailer): the download was cut short")
+    check_pdf_bytes(data)
     import pymupdf
 
     try:
