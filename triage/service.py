@@ -13,21 +13,28 @@ turn errors into exit codes, notifications or JSON.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from triage.config import Settings
 from triage.critic.base import Critic
 from triage.critic.batch import BatchResult
 from triage.critic.constitution import Constitution, load_constitution
-from triage.errors import ConfigError, TriageError
+from triage.errors import EXIT_SERVICE, ConfigError, NetworkDown, OfflineMiss, TriageError
 from triage.models import Decision, Paper, Sections, Status, Transition, Verdict
 
-__all__ = ["Triage", "Outcome", "RunReport", "Progress"]
+__all__ = ["Triage", "Outcome", "RunReport", "Progress", "OFFLINE_RECHECK_S"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while long work runs."""
+
+OFFLINE_RECHECK_S = 300.0
+"""After a connection failed, how long papers are served from the cache before the network is tried again."""
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +57,7 @@ class RunReport:
     note: Path
     outcomes: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already in the log
+    ignored: list[str] = field(default_factory=list)  # @words that are not citekeys (@karpathy)
     written: bool = False
     dry_run: bool = False
 
@@ -65,6 +73,7 @@ class RunReport:
             "written": self.written,
             "dry_run": self.dry_run,
             "skipped": self.skipped,
+            "ignored": self.ignored,
             "papers": [
                 {
                     "key": o.key,
@@ -102,6 +111,8 @@ class Triage:
         self._index = None
         self._library = None
         self._constitution: Constitution | None = None
+        self.offline_reason: str | None = None  # why the network was given up on (host and cause), once it was
+        self._offline_until = 0.0
 
     # -- lazily built parts ---------------------------------------------------
 
@@ -173,7 +184,8 @@ class Triage:
             if self._library is None:
                 from triage.sources import load_library, remembered_libraries
 
-                self._library = load_library([*self.settings.library, *remembered_libraries(self.settings)])
+                self._library = load_library([*self.settings.library, *remembered_libraries(self.settings)],
+                                             zotero_base_dir=self.settings.zotero_base_dir)
             return self._library
 
     # -- one paper ------------------------------------------------------------
@@ -182,21 +194,63 @@ class Triage:
         """Metadata for a citekey, arXiv id, URL or DOI."""
         from triage.sources import resolve
 
-        return resolve(identifier, self.settings, self.library())
+        return self._networked(lambda settings: resolve(identifier, settings, self.library()))
 
     def pick(self, key: str, arxiv_id: str) -> Paper:
         """Settle an ambiguous citekey: ``key`` is the arXiv paper ``arxiv_id`` from now on (every surface)."""
         from triage.sources import pick
 
-        return pick(key, arxiv_id, self.settings, self.library())
+        return self._networked(lambda settings: pick(key, arxiv_id, settings, self.library()))
 
     def fetch(self, identifier: str) -> Paper:
         """Resolve and make sure the PDF is local; ``paper.pdf_path`` points at it."""
         from triage.fetch import fetch_pdf
 
         paper = self.resolve(identifier)
-        pdf = fetch_pdf(paper, self.settings)
-        return paper.model_copy(update={"pdf_path": pdf})
+        pdf = self._networked(lambda settings: fetch_pdf(paper, settings))
+        # A link into Zotero only makes sense for the very file Zotero holds (not a download standing in for it).
+        return paper.model_copy(update={"pdf_path": pdf, "zotero_pdf": paper.zotero_pdf if pdf == paper.pdf_path else None})
+
+    def _networked(self, call: Callable[[Settings], T]) -> T:
+        """Run ``call``; when it finds no network at all, the rest of the run (a while) uses cached papers only.
+
+        One failed connection is enough to know: waiting out retries for every
+        paper is what made an offline run of ten papers take half a minute.  The
+        reason stays in ``offline_reason`` for the surface to say once.
+        """
+        try:
+            try:
+                return call(self._network_settings())
+            except NetworkDown as exc:
+                with self._lock:
+                    self._offline_until = time.monotonic() + OFFLINE_RECHECK_S
+                    self.offline_reason = self.offline_reason or f"{exc.host}: {exc.cause}"
+                return call(self._network_settings())
+        except OfflineMiss as exc:
+            if not self.settings.fetch.offline:
+                exc.exit_code = EXIT_SERVICE  # the network failed the reader, not their input: try again later
+            raise
+
+    def _network_settings(self) -> Settings:
+        if self.settings.fetch.offline or time.monotonic() >= self._offline_until:
+            return self.settings
+        return self.settings.model_copy(update={"fetch": self.settings.fetch.model_copy(update={"offline": True})})
+
+    def is_citekey(self, key: str) -> bool:
+        """Whether a ``@word`` of a note names a paper: it has a citekey's shape, or the library or state knows it.
+
+        ``@karpathy`` in a note is a person, not a paper: ``run`` and ``queue`` leave it alone.
+        """
+        from triage.citekey import has_citekey_shape
+
+        if has_citekey_shape(key):
+            return True
+        try:
+            if self.library().get(key) is not None:
+                return True
+        except TriageError:
+            pass  # an unreadable library is reported where it is needed; here it just knows no keys
+        return self.settings.db_path.exists() and self.state.get(key) is not None
 
     def extract(self, pdf: Path) -> Sections:
         """Title, abstract, conclusion, chunks… of a PDF, cached by content hash."""
@@ -204,13 +258,17 @@ class Triage:
 
         return extract_cached(pdf, self.settings.cache_dir)
 
-    def add(self, identifier: str) -> tuple[Paper, Sections]:
-        """Fetch, extract and index a paper, and record it in the state (status kept if known)."""
+    def add(self, identifier: str, *, record: bool = True) -> tuple[Paper, Sections]:
+        """Fetch, extract and index a paper, and record it in the state (status kept if known).
+
+        ``record=False`` (a dry run) reads only: neither the state nor the index is touched.
+        """
         paper = self.fetch(identifier)
         assert paper.pdf_path is not None
         sections = self.extract(paper.pdf_path)
-        record = self.state.upsert_paper(paper, pdf_sha=sections.sha256)
-        self.index.upsert(paper.key, sections, status=record.status.value, title=paper.title)
+        if record:
+            known = self.state.upsert_paper(paper, pdf_sha=sections.sha256)
+            self.index.upsert(paper.key, sections, status=known.status.value, title=paper.title)
         return paper, sections
 
     def judge(self, paper: Paper, sections: Sections, *, critic: Critic | None = None) -> tuple[Verdict, bool]:
@@ -254,12 +312,14 @@ class Triage:
         critic: Critic | None = None,
         max_cost_usd: float | None = None,
         progress: Progress | None = None,
+        save: bool = True,
     ) -> list[BatchResult]:
         """Verdicts for many papers: cached ones with no call, the rest concurrently within the budget.
 
         Results come back in input order; each is ``ok`` (verdict saved, like
         ``judge``), ``error`` (the reason) or ``budget`` (not judged: the run's
         cap would have been exceeded).  One paper's failure never stops the others.
+        ``save=False`` (a dry run) keeps new verdicts out of the state.
         """
         from triage.critic.batch import Budget, judge_batch
 
@@ -267,8 +327,10 @@ class Triage:
         constitution = self.constitution
         results: dict[int, BatchResult] = {}
         todo: list[int] = []
+        known = save or self.settings.db_path.exists()  # a dry run must not create the state to look in it
         for i, (paper, sections) in enumerate(items):
-            hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
+            hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name,
+                                            critic.prompt_version) if known else None
             if hit is not None:
                 results[i] = BatchResult(key=paper.key, status="ok", verdict=hit.model_copy(update={"key": paper.key}),
                                          cached=True)
@@ -279,7 +341,7 @@ class Triage:
         def on_result(result: BatchResult) -> None:
             nonlocal done
             done += 1
-            if result.verdict is not None:
+            if result.verdict is not None and save:
                 self.state.save_verdict(result.verdict)  # runs on this thread: one SQLite writer
             if progress:
                 progress(f"judged @{result.key}", done, len(items))
@@ -360,7 +422,7 @@ class Triage:
         if note is not None:
             from triage import entries, notes
 
-            block = entries.transition_entry(transition)
+            block = entries.transition_entry(transition, wikilink=self.settings.notes.wikilinks)
             if block:
                 notes.append_to_log(note, [block], backup_dir=self.settings.backups_dir)
 
@@ -394,7 +456,13 @@ class Triage:
         and get no entry; a paper the critic failed on is marked ``error`` with
         the reason.  The critic judges the papers as one batch (concurrently for
         the LLM critic, within ``max_cost_usd``).  The note is written once,
-        atomically, and only if something was decided.
+        atomically, and only if something was decided.  A ``@word`` that is not
+        a citekey (``is_citekey``) is listed in ``ignored``, never resolved.
+
+        ``dry_run`` decides the same and writes none of it: not the note, the
+        snapshots, the state (statuses, verdicts) or the index.  Only caches of
+        facts that no decision depends on may fill: downloaded PDFs,
+        extractions, what arXiv answered.
         """
         from triage import notes
 
@@ -408,8 +476,12 @@ class Triage:
             if mention.key in logged:
                 if mention.key not in report.skipped:
                     report.skipped.append(mention.key)
-            elif mention.key not in pending:
+            elif mention.key in pending or mention.key in report.ignored:
+                continue
+            elif self.is_citekey(mention.key):
                 pending.append(mention.key)
+            else:
+                report.ignored.append(mention.key)
 
         blocks: list[str] = []
         added: dict[str, tuple[Paper, Sections]] = {}
@@ -418,11 +490,11 @@ class Triage:
             if progress:
                 progress(f"@{key}", i, len(pending))
             try:
-                added[key] = self.add(key)
+                added[key] = self.add(key, record=not dry_run)
             except TriageError as exc:
                 failed[key] = exc
         judged = dict(zip(added, self.judge_many(list(added.values()), critic=critic, max_cost_usd=max_cost_usd,
-                                                 progress=progress))) if added else {}
+                                                 progress=progress, save=not dry_run))) if added else {}
         for key in pending:
             if key in failed:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(failed[key]),
@@ -431,13 +503,14 @@ class Triage:
             paper, sections = added[key]
             result = judged[key]
             if result.verdict is None:
-                if result.status == "error":
+                if result.status == "error" and not dry_run:
                     self._mark_error(paper.key, result.error)
                 report.outcomes.append(Outcome(key=key, ok=False, message=result.error, exit_code=result.exit_code))
                 continue
             verdict = result.verdict
             try:
-                self._apply_verdict(paper, verdict)
+                if not dry_run:
+                    self._apply_verdict(paper, verdict)
                 blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
             except TriageError as exc:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(exc), exit_code=exc.exit_code))
@@ -471,7 +544,7 @@ class Triage:
         by_note: dict[Path, set[str]] = {}
         for queued in notes.build_queue(found):
             first_note = queued.mentions[0][0]
-            if first_note is not None:
+            if first_note is not None and self.is_citekey(queued.key):
                 by_note.setdefault(first_note, set()).add(queued.key)
         spent = 0.0
         reports = []
@@ -506,15 +579,19 @@ class Triage:
     ) -> list[str]:
         """The skim entry (with its snapshot) and, when the critic promotes, the read entry."""
         from triage import entries
+        from triage.obsidian import attachment_folder
 
-        snapshot = None if dry_run else self._snapshot(paper, sections, note_path.parent / "asset")
-        blocks = [entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.parent)]
+        wikilink = self.settings.notes.wikilinks
+        snapshot = None if dry_run else self._snapshot(paper, sections, attachment_folder(note_path))
+        blocks = [entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.resolve().parent,
+                                     wikilink=wikilink)]
         if verdict.decision is Decision.READ:
-            blocks.append(entries.promotion_entry(paper.key, f"{entries.CRITIC_PROMOTION} ({verdict.critic})"))
+            blocks.append(entries.promotion_entry(paper.key, f"{entries.CRITIC_PROMOTION} ({verdict.critic})",
+                                                  wikilink=wikilink))
         return blocks
 
     def _snapshot(self, paper: Paper, sections: Sections, asset_dir: Path) -> Path | None:
-        """PNG of the conclusion region next to the note, as the reader pastes one."""
+        """PNG of the conclusion region in the note's attachment folder, as the reader pastes one."""
         from triage.citekey import is_safe_key
         from triage.extract import snapshot
 
