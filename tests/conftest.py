@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
+SAMPLE = REPO / "data" / "sample"
 
 # No test may reach a model hub: the local MiniLM loads from its package path.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,3 +36,27 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus is not present (a fresh user clone has none)")
     return CORPUS
+
+
+def _make_samples(out: Path) -> list[Path]:
+    spec = importlib.util.spec_from_file_location("make_samples", REPO / "data" / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module.make_samples(out)
+
+
+@pytest.fixture(scope="session")
+def sample_papers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample library with freshly generated PDFs, in a scratch folder."""
+    root = tmp_path_factory.mktemp("sample")
+    _make_samples(root / "papers")
+    shutil.copy(SAMPLE / "library.bib", root / "library.bib")
+    return root
+
+
+@pytest.fixture
+def workspace(sample_papers: Path, tmp_path: Path) -> Path:
+    """A scratch copy of the sample note next to the sample library."""
+    shutil.copy(SAMPLE / "reading-session.md", tmp_path / "note.md")
+    return tmp_path

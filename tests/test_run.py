@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -13,34 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, SHARED
+from tests.conftest import SHARED
 from triage.cli import app
-
-SAMPLE = REPO / "data" / "sample"
-
-
-def _make_samples(out: Path) -> list[Path]:
-    spec = importlib.util.spec_from_file_location("make_samples", REPO / "data" / "make_samples.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module.make_samples(out)
-
-
-@pytest.fixture(scope="session")
-def sample_papers(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample library with freshly generated PDFs, in a scratch folder."""
-    root = tmp_path_factory.mktemp("sample")
-    _make_samples(root / "papers")
-    shutil.copy(SAMPLE / "library.bib", root / "library.bib")
-    return root
-
-
-@pytest.fixture
-def workspace(sample_papers: Path, tmp_path: Path) -> Path:
-    """A scratch copy of the sample note next to the sample library."""
-    shutil.copy(SAMPLE / "reading-session.md", tmp_path / "note.md")
-    return tmp_path
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -220,7 +193,8 @@ def test_promote_then_undo_keeps_the_promotion_and_appends_the_correction(worksp
     assert code == 0, err
     corrected = note.read_text(encoding="utf-8")
     assert corrected.startswith(promoted)
-    assert "correction: undo" in corrected[len(promoted):]
+    # One entry that says what was undone, by whom, and where the paper stands now.
+    assert corrected[len(promoted):] == f"- [read(@{key})] promotion undone by the reader: back to read\n"
     code, out, _ = invoke("history", key, "--json")
     assert [t["actor"] for t in json.loads(out)][-2:] == ["reader", "reader"]
     code, out, _ = invoke("status", "--json")

@@ -15,6 +15,7 @@ __all__ = [
     "CITEKEY_PATTERN",
     "find_citekeys",
     "is_safe_key",
+    "has_citekey_shape",
     "KeyParts",
     "parse_bbt_key",
     "bbt_key",
@@ -35,6 +36,20 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9_][\w:.\-+]{0,199}$")
 def find_citekeys(text: str) -> list[str]:
     """Every ``@citekey`` in ``text``, in order of appearance, duplicates kept."""
     return [m.group(1) for m in CITEKEY_PATTERN.finditer(text)]
+
+
+_YEAR_IN_KEY = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
+
+
+def has_citekey_shape(key: str) -> bool:
+    """True when ``key`` looks like a Better BibTeX key by itself: it carries a year.
+
+    Every pattern readers use puts one in (``pfeifferModularDeepLearning2023``,
+    ``goldsmith1987automatic``, ``Smith_2020_Foo``); a handle or a word
+    (``@karpathy``, ``@param``) does not.  A key without a year still counts
+    where the library or the state knows it: that is the caller's check.
+    """
+    return bool(_YEAR_IN_KEY.search(key.lstrip("@")))
 
 
 def is_safe_key(key: str) -> bool:

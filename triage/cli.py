@@ -91,6 +91,22 @@ def service(ctx: typer.Context, **overrides: Any):
     return Triage(settings_from(ctx, **overrides))
 
 
+LIBRARY_HELP = "A BibTeX / CSL-JSON / BBT JSON export, a Zotero data folder or zotero.sqlite, or 'zotero' (repeatable)."
+
+
+def library_paths(paths: list[Path]) -> list[Path]:
+    """Absolute library paths; ``zotero`` becomes Zotero's data folder."""
+    from triage.sources import library_path
+
+    return [library_path(p) for p in paths]
+
+
+def say_offline(core) -> None:
+    """The one message a run gives when it found no network and carried on with cached papers."""
+    if core.offline_reason:
+        err(f"no network: using cached papers only ({core.offline_reason})")
+
+
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
@@ -122,9 +138,9 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
 def run(
     ctx: typer.Context,
     note: Annotated[Path, typer.Argument(metavar="NOTE|DIR", help="A reading note, or a folder of notes (its queue: what 'triage queue' lists).")],
-    library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help="BibTeX / CSL-JSON / BBT JSON export (repeatable).")] = None,
+    library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help=LIBRARY_HELP)] = None,
     critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge but do not write the note.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge and show, but write nothing: not the note, snapshots, statuses, verdicts or the index.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
 ) -> None:
@@ -136,7 +152,7 @@ def run(
     with handled():
         overrides: dict[str, Any] = {"critic": critic}
         if library:
-            overrides["library"] = [p.resolve() for p in library]
+            overrides["library"] = library_paths(library)
         core = service(ctx, **overrides)
         vault = note.is_dir()
         with progress_bar("triage") as progress:
@@ -151,6 +167,7 @@ def run(
                 _print_run(report, dry_run)
             if vault and not reports:
                 err(f"nothing queued in {note}: every paper mentioned has an entry")
+        say_offline(core)
         failed = [o for report in reports for o in report.failed]
         if failed:
             raise typer.Exit(max(o.exit_code or EXIT_USER for o in failed))
@@ -178,6 +195,8 @@ def _print_run(report, dry_run: bool) -> None:
                 err(f"@{o.key}: {warning}")
     if report.skipped:
         typer.echo(f"already in the log: {', '.join('@' + k for k in report.skipped)}")
+    if report.ignored:
+        err(f"not citekeys, left alone: {', '.join('@' + k for k in report.ignored)}")
     for o in report.failed:
         err(f"@{o.key}: {o.message}")
     decided = sum(o.ok for o in report.outcomes)
@@ -531,15 +550,24 @@ app.add_typer(note_app, name="note")
 
 @note_app.command("show")
 def note_show(
+    ctx: typer.Context,
     note: Annotated[Path, typer.Argument(help="The reading note (markdown).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (lines are 1-based).")] = False,
 ) -> None:
-    """Show a note's sections, log entries (status, key, lines, annotations) and mentions."""
+    """Show a note's sections, log entries (status, key, lines, annotations) and mentions.
+
+    @words that are not citekeys (no year in them, unknown to your library and state) are listed as ignored.
+    """
     with handled():
         from triage.notes import read_note
 
         parsed = read_note(note)
         data = parsed.to_dict()
+        core = service(ctx)
+        logged = parsed.entry_keys()
+        data["ignored"] = [k for k in dict.fromkeys(m.key for m in parsed.mentions)
+                           if k not in logged and not core.is_citekey(k)]
+        data["unskimmed"] = [k for k in data["unskimmed"] if k not in data["ignored"]]
         if as_json:
             print_json(data)
             return
@@ -556,6 +584,8 @@ def note_show(
             typer.echo(f"mention  L{m['line']}  @{m['key']}  ({m['section'] or 'before the first heading'})")
         if data["unskimmed"]:
             typer.echo("never skimmed: " + ", ".join("@" + k for k in data["unskimmed"]))
+        if data["ignored"]:
+            typer.echo("not citekeys (run and queue leave them alone): " + ", ".join("@" + k for k in data["ignored"]))
 
 
 @note_app.command("new")
@@ -587,7 +617,7 @@ def queue(
     path: Annotated[Path, typer.Argument(help="A reading note, or a folder of notes (an Obsidian/Logseq vault).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Papers your notes mention but never skimmed, and where you mentioned them.
+    """Papers your notes mention but never skimmed, and where you mentioned them (@words that are not citekeys are left out).
 
     The skim and read entries you wrote yourself are recorded as your decisions on the way.
     """
@@ -600,7 +630,7 @@ def queue(
         core = service(ctx)
         for note in found:
             _print_sync(core.sync_note(note))
-        items = build_queue(found)
+        items = [q for q in build_queue(found) if core.is_citekey(q.key)]
         if as_json:
             print_json([q.to_dict() for q in items])
             return
@@ -754,7 +784,7 @@ def _paper_json(paper) -> dict:
 def fetch(
     ctx: typer.Context,
     papers: Annotated[list[str], typer.Argument(help="Citekeys (@key or key), arXiv ids, arXiv/PDF URLs or DOIs.")],
-    library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help="BibTeX / CSL-JSON / BBT JSON export (repeatable).")] = None,
+    library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help=LIBRARY_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: one object per paper.")] = False,
     pick: Annotated[Optional[str], typer.Option("--pick", metavar="ARXIV_ID", help="For one ambiguous citekey: the arXiv paper it names, remembered for good.")] = None,
 ) -> None:
@@ -772,7 +802,7 @@ def fetch(
 
         overrides: dict[str, Any] = {}
         if library:
-            overrides["library"] = [p.resolve() for p in library]
+            overrides["library"] = library_paths(library)
         core = service(ctx, **overrides)
         if pick is not None:
             if len(papers) != 1:
@@ -798,6 +828,7 @@ def fetch(
             results.append({"input": ident, "ok": True, "elapsed_s": round(elapsed, 3), **_paper_json(paper)})
             if not as_json:
                 typer.echo(f"@{paper.key}: {paper.pdf_path}  [{paper.resolved_by}, {elapsed:.1f}s]")
+        say_offline(core)
         if as_json:
             print_json(results)
         elif codes:
@@ -809,21 +840,24 @@ def fetch(
 @library_app.command("import")
 def library_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A Better BibTeX export: .bib/.bibtex/.biblatex, CSL-JSON or BBT JSON.")],
+    file: Annotated[Path, typer.Argument(help="A Better BibTeX export (.bib, CSL-JSON, BBT JSON), a Zotero data folder or zotero.sqlite, or 'zotero'.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Read a library export and remember it: later commands resolve its keys without --library."""
+    """Read a library and remember it: later commands resolve its keys without --library.
+
+    A Zotero library is read in place, read-only, every time (safe while Zotero runs): nothing to re-export.
+    """
     with handled():
-        from triage.sources import remember_library
+        from triage.sources import library_path, remember_library
 
         settings = settings_from(ctx)
         lib = remember_library(settings, file)
-        path = file.expanduser().resolve()
+        path = library_path(file)
         if as_json:
             print_json({"file": str(path), "entries": len(lib), "with_arxiv_id": sum(1 for p in lib.papers() if p.arxiv_id),
                         "with_pdf": sum(1 for p in lib.papers() if p.pdf_path), "errors": lib.errors, "warnings": lib.warnings})
             return
-        for message in lib.errors:
+        for message in [*lib.errors, *lib.warnings]:
             err(f"warning: {message}")
         typer.echo(f"{path}: {len(lib)} entries ({sum(1 for p in lib.papers() if p.arxiv_id)} with an arXiv id, "
                    f"{sum(1 for p in lib.papers() if p.pdf_path)} with a PDF), {len(lib.errors)} skipped; remembered")
@@ -851,6 +885,8 @@ def library_show(
         for label, value in (("title", paper.title), ("authors", "; ".join(paper.authors)), ("year", paper.year),
                              ("arXiv", f"{paper.arxiv_id}" + (f"v{paper.arxiv_version}" if paper.arxiv_version else "") if paper.arxiv_id else None),
                              ("doi", paper.doi), ("url", paper.url), ("pdf", paper.pdf_path),
+                             ("missing", f"{paper.missing_pdf} (attached, but not on disk)" if paper.missing_pdf else None),
+                             ("zotero", paper.zotero_pdf), ("abstract", f"{len(paper.abstract.split())} words" if paper.abstract else None),
                              ("aliases", ", ".join(paper.aliases))):
             if value:
                 typer.echo(f"  {label:<8} {value}")

@@ -25,6 +25,7 @@ __all__ = [
     "FetchSettings",
     "DigestSettings",
     "ApiSettings",
+    "NoteSettings",
     "config_file",
     "default_home",
 ]
@@ -126,6 +127,13 @@ class ApiSettings(BaseModel):
     max_body_kb: int = Field(default=256, description="Largest request body accepted")
 
 
+class NoteSettings(BaseModel):
+    """How triage writes into the reader's notes."""
+
+    wikilinks: bool = Field(default=False, description="Write each new entry's key as an Obsidian link, "
+                            "- [skim([[@key]])], so it opens the literature note @key.md (both forms are always read)")
+
+
 class Settings(BaseSettings):
     """Everything triage can be configured with."""
 
@@ -134,7 +142,10 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=default_home, description="Data home: PDF cache, Chroma, SQLite")
-    library: list[Path] = Field(default_factory=list, description="BibTeX / CSL-JSON / BBT JSON exports")
+    library: list[Path] = Field(default_factory=list, description="BibTeX / CSL-JSON / BBT JSON exports, Zotero data "
+                                "folders or zotero.sqlite files, or \"zotero\" for Zotero's own (read in place)")
+    zotero_base_dir: Path | None = Field(default=None, description="Zotero's Linked Attachment Base Directory, for "
+                                         "linked files; read from Zotero's preferences when unset")
     constitution: Path | None = Field(default=None, description="The reader's constitution; default ships in prompts/")
     critic: Literal["auto", "offline", "llm"] = Field(
         default="auto", description="auto: the LLM critic when an endpoint is configured, else offline"
@@ -146,6 +157,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    notes: NoteSettings = Field(default_factory=NoteSettings)
 
     @classmethod
     def settings_customise_sources(

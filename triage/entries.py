@@ -1,21 +1,31 @@
 """What triage writes into a reading note, in the reader's own style.
 
-A skim looks like the seed's entries: the conclusion's picture, the abstract's
+A skim looks like the seed's entries: the conclusion's picture (and, for a
+paper from Zotero, a ``zotero://open-pdf`` link to its page), the abstract's
 key sentence and the conclusion's key sentence as quotes, then one line with
-the verdict.  A promotion is a new ``read`` entry, and an undo is a correction
-appended after what was written, as a reader would do it by hand.
+the verdict.  The critic's promotion is a new ``read`` entry.
+
+A reader's decision is one entry whose first line says what was decided and by
+whom, with the status word it leaves the paper at::
+
+    - [read(@key)] promoted by the reader: need the routing details
+    - [drop(@key)] dropped by the reader: off topic
+    - [read(@key)] drop undone by the reader: back to read
+
+Nothing is ever rewritten: an undo is a new entry after the one it undoes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from triage.claims import claim_sentence
 from triage.models import FULL_BASIS, Paper, Sections, Status, Transition, Verdict
 
 __all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", "verdict_line", "is_critic_entry",
-           "CRITIC_PROMOTION"]
+           "zotero_link", "CRITIC_PROMOTION"]
 
 #: How a promotion by the critic begins; with the ``triage:`` verdict line, what marks an entry as the critic's.
 CRITIC_PROMOTION = "promoted by the critic"
@@ -66,16 +76,34 @@ def _quote(sentence: str) -> str:
     return '"' + " ".join(sentence.split()).replace('"', "'") + '"'
 
 
+def _link_target(path: str) -> str:
+    """A path as a markdown link target: what would end it (a space, a parenthesis) escaped, the rest kept legible."""
+    return path.replace("%", "%25").replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def zotero_link(paper: Paper, sections: Sections) -> str:
+    """``[p. 7 in Zotero](zotero://open-pdf/…?page=7)``: the page the snapshot shows, in the reader's Zotero ('' if none)."""
+    if not paper.zotero_pdf:
+        return ""
+    regions = sections.conclusion_regions or sections.abstract_regions
+    if not regions:
+        return f"[open in Zotero]({paper.zotero_pdf})"
+    page = regions[0].page
+    return f"[p. {page} in Zotero]({paper.zotero_pdf}?page={page})"
+
+
 def skim_entry(
-    paper: Paper, sections: Sections, verdict: Verdict, *, snapshot: Path | None = None, note_dir: Path | None = None
+    paper: Paper, sections: Sections, verdict: Verdict, *, snapshot: Path | None = None, note_dir: Path | None = None,
+    wikilink: bool = False,
 ) -> str:
-    """A ``- [skim(@key)]`` block for the log."""
+    """A ``- [skim(@key)]`` block for the log (``[[@key]]`` with ``wikilink``)."""
     from triage.notes import format_entry
 
     bullets: list[str | list[str]] = []
     if snapshot is not None:
         rel = os.path.relpath(snapshot, note_dir) if note_dir else str(snapshot)
-        bullets.append(f"![]({Path(rel).as_posix()})")
+        bullets.append(f"![]({_link_target(Path(rel).as_posix())})")
+    bullets.append(zotero_link(paper, sections))
     abstract = sections.abstract or paper.abstract
     for text, is_conclusion in ((abstract, False), (sections.conclusion, True)):
         sentence = key_sentence(text, verdict, conclusion=is_conclusion) if text else ""
@@ -84,7 +112,7 @@ def skim_entry(
     if why := _partial_basis(sections):
         bullets.append(why)
     bullets.append(verdict_line(verdict))
-    return format_entry("skim", paper.key, bullets)
+    return format_entry("skim", paper.key, bullets, wikilink=wikilink)
 
 
 def _partial_basis(sections: Sections) -> str:
@@ -99,23 +127,35 @@ def _partial_basis(sections: Sections) -> str:
     return f"{sections.basis}: no abstract in the PDF or in your library"
 
 
-def promotion_entry(key: str, reason: str) -> str:
-    """A ``- [read(@key)]`` block: the paper earned a full reading."""
+def promotion_entry(key: str, reason: str, *, wikilink: bool = False) -> str:
+    """A ``- [read(@key)]`` block: the critic found the paper worth a full reading (``reason`` says so)."""
     from triage.notes import format_entry
 
-    return format_entry("read", key, [reason])
+    return format_entry("read", key, [reason], wikilink=wikilink)
 
 
-def transition_entry(transition: Transition) -> str:
-    """The block a reader's decision adds to the log ('' when it adds none)."""
+#: The status word a reader's decision leaves a paper at, in the seed's ``[status(@key)]`` grammar.
+STATUS_WORD = {Status.READ: "read", Status.SKIM: "skim", Status.DROPPED: "drop", Status.DONE: "done",
+               Status.QUEUED: "queued", Status.ERROR: "error"}
+_DECIDED = {Status.READ: "promoted", Status.SKIM: "kept at skim", Status.DROPPED: "dropped", Status.DONE: "marked done",
+            Status.QUEUED: "queued", Status.ERROR: "marked failed"}
+_DECISION_NOUN = {"read": "promotion", "skim": "keep", "dropped": "drop", "done": "done mark", "queued": "queueing",
+                  "error": "failure"}
+_UNDO_REASON = re.compile(r"^undo: (?P<old>\w+) -> (?P<new>\w+) by (?P<actor>\w+)")
+
+
+def transition_entry(transition: Transition, *, wikilink: bool = False) -> str:
+    """The one entry a reader's decision (or its undo) adds to the log: its first line says what and who."""
     from triage.notes import format_entry
 
-    who = transition.actor
-    if transition.reason.startswith("undo"):
-        status = "read" if transition.new is Status.READ else "skim"
-        return format_entry(status, transition.key, [f"correction: {transition.reason} (back to {transition.new.value}, {who})"])
-    if transition.new is Status.READ:
-        return promotion_entry(transition.key, f"promoted by the {who}" + (f": {transition.reason}" if transition.reason and transition.reason != "reader decision" else ""))
-    if transition.new is Status.DROPPED:
-        return format_entry("skim", transition.key, [f"dropped by the {who}" + (f": {transition.reason}" if transition.reason and transition.reason != "reader decision" else "")])
-    return ""
+    who = f"by the {transition.actor}"
+    word = STATUS_WORD[transition.new]
+    undone = _UNDO_REASON.match(transition.reason)
+    if undone:
+        noun = _DECISION_NOUN.get(undone["new"], undone["new"])
+        whose = "" if undone["actor"] == transition.actor else f"the {undone['actor']}'s "
+        headline = f"{whose}{noun} undone {who}: back to {transition.new.value}"
+    else:
+        why = transition.reason if transition.reason and transition.reason != "reader decision" else ""
+        headline = f"{_DECIDED[transition.new]} {who}" + (f": {why}" if why else "")
+    return format_entry(word, transition.key, [], headline=headline, wikilink=wikilink)

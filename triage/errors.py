@@ -3,7 +3,9 @@
     TriageError                 base: a message for the reader and a hint that fixes it
     ├── ConfigError             settings, config file, constitution, prompt templates
     ├── SourceError             library files, arXiv, DOIs, downloads
-    │   └── AmbiguousKeyError   a citekey matched several candidates; the reader picks
+    │   ├── AmbiguousKeyError   a citekey matched several candidates; the reader picks
+    │   ├── NetworkDown         no connection at all: the rest of the run uses cached papers only
+    │   └── OfflineMiss         offline, and nothing cached serves the paper
     ├── PdfError                not a PDF, corrupt, encrypted, over the limits
     ├── CriticError             the LLM endpoint failed or answered nonsense
     │   ├── BudgetExceeded      the per-run cost cap was reached
@@ -25,6 +27,8 @@ __all__ = [
     "ConfigError",
     "SourceError",
     "AmbiguousKeyError",
+    "NetworkDown",
+    "OfflineMiss",
     "PdfError",
     "CriticError",
     "BudgetExceeded",
@@ -77,6 +81,27 @@ class AmbiguousKeyError(SourceError):
     def __init__(self, message: str, candidates: list, hint: str = "") -> None:
         super().__init__(message, hint)
         self.candidates = candidates
+
+
+class NetworkDown(SourceError):
+    """A connection could not even be made (no route, name not resolved, refused): not worth retrying.
+
+    ``host`` and ``cause`` say where and why, without the query URL.
+    """
+
+    def __init__(self, host: str, cause: str) -> None:
+        super().__init__(f"no network: cannot reach {host} ({cause})",
+                         hint="check the connection; --offline uses cached papers only", external=True)
+        self.host = host
+        self.cause = cause
+
+
+class OfflineMiss(SourceError):
+    """Offline, and neither the library nor a cache serves the paper: it needs the network.
+
+    The reader's own ``--offline`` makes it their input (exit 1); a run that
+    found no network makes it the network's failure (exit 3: try again later).
+    """
 
 
 class PdfError(TriageError):

@@ -11,7 +11,9 @@ simply downloads again.  An HTML error page saved as ``.pdf`` is rejected with
 a message that says so.
 
 A library attachment (``Paper.pdf_path``) that validates is used in place and
-never copied.  Offline, only the attachment and the cache are consulted.
+never copied; one the library lists but the disk lacks (``Paper.missing_pdf``)
+is named in the error when nothing else serves the paper.  Offline, only the
+attachment and the cache are consulted.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from triage.atomic import write_atomic
 from triage.config import Settings
-from triage.errors import PdfError, SourceError
+from triage.errors import OfflineMiss, PdfError, SourceError
 from triage.models import Paper
 
 if TYPE_CHECKING:
@@ -220,10 +222,10 @@ def fetch_pdf(paper: Paper, settings: Settings, *, client: ArxivClient | None = 
     """A local, validated PDF for ``paper``: its attachment, else the cache, else a download.
 
     Offline (``settings.fetch.offline``), a paper with neither attachment nor
-    cached PDF raises ``SourceError("offline: no cached PDF for @key")``.
+    cached PDF raises ``OfflineMiss("offline: no cached PDF for @key")``.
     """
     max_mb, max_pages = settings.fetch.max_mb, settings.fetch.max_pages
-    local_error: PdfError | None = None
+    local_error: PdfError | SourceError | None = None
     if paper.pdf_path is not None and Path(paper.pdf_path).is_file():
         try:
             validate_pdf(Path(paper.pdf_path).read_bytes(), max_mb=max_mb, max_pages=max_pages)
@@ -239,15 +241,18 @@ def fetch_pdf(paper: Paper, settings: Settings, *, client: ArxivClient | None = 
         return hit
 
     url = _pdf_url(paper, settings)
+    if local_error is None and paper.pdf_path is None and paper.missing_pdf is not None:
+        local_error = SourceError(f"the PDF your library attaches to @{paper.key} is missing: {paper.missing_pdf}",
+                                  hint="restore the file (in Zotero: Show File / re-download), or fix the attachment")
     if settings.fetch.offline:
         if local_error is not None:
             raise local_error
-        raise SourceError(f"offline: no cached PDF for @{paper.key}", hint="run without --offline to download it")
+        raise OfflineMiss(f"offline: no cached PDF for @{paper.key}", hint="run online to download it")
     if url is None:
         if local_error is not None:
             raise local_error
         raise SourceError(f"no PDF for @{paper.key}: no file attachment and no arXiv id or PDF link",
-                          hint="attach the PDF in Zotero and re-export, or add the arXiv id")
+                          hint="attach the PDF in Zotero, or add the arXiv id")
 
     own = client is None
     if client is None:

@@ -76,6 +76,8 @@ class Paper(BaseModel):
     url: str | None = None
     abstract: str = Field(default="", description="Abstract from metadata (arXiv/bib), if any")
     pdf_path: Path | None = Field(default=None, description="Local PDF: a library attachment or the cache")
+    missing_pdf: Path | None = Field(default=None, description="A PDF the library lists that is not on disk")
+    zotero_pdf: str | None = Field(default=None, description="zotero://open-pdf link to the attached PDF")
     pdf_url: str | None = None
     aliases: list[str] = Field(default_factory=list, description="Other citekeys (BBT 'ids')")
     resolved_by: str = Field(default="", description="How it was found, e.g. 'library:refs.bib'")

@@ -24,9 +24,15 @@ The format, after the seed note::
       - [hypothesize -> frozen backbones suffice]  <- an annotation with a thought
       - as in @baiConstitutionalAIHarmlessness2022 <- a mention (never skimmed: queued)
 
+An entry's key may also be an Obsidian link, ``- [skim([[@key]])]`` (or
+``[[@key|alias]]``), which is how a vault links the literature note ``@key.md``;
+``format_entry(..., wikilink=True)`` writes that form.
+
 Headings count only at column 0 (an indented ``##`` belongs to a bullet);
 headings, entries and mentions inside fenced code blocks, YAML front matter,
-inline code and URLs are ignored.
+inline code and URLs are ignored, except a literature note's front matter
+``citekey: key`` (Obsidian's Zotero plugins write it): the note is about that
+paper, so it counts as a mention.
 
 Writes are atomic (a temporary file in the note's folder, fsync, ``os.replace``,
 same file mode; a symlinked note is written through to its target).  Before
@@ -83,8 +89,9 @@ _WRITE_ATTEMPTS = 5
 
 _HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _HEADING_CLOSE = re.compile(r"(?:^|[ \t]+)#+$")
-# A log entry: a top-level bullet opening with [status(@key)], optional text after.
-_ENTRY = re.compile(r"^[-*+][ \t]+\[([A-Za-z][\w-]*)\((@[^()\s]+)\)\](.*)$")
+# A log entry: a top-level bullet opening with [status(@key)] or [status([[@key]])], optional text after.
+_ENTRY = re.compile(r"^[-*+][ \t]+\[([A-Za-z][\w-]*)\((@[^()\s]+|\[\[@[^\[\]()|\s]+(?:\|[^\[\]]*)?\]\])\)\](.*)$")
+_FRONT_CITEKEY = re.compile(r"^citekey[ \t]*:[ \t]*[\"']?(?:\[\[)?@?([^\s\"'\[\]|]+)")
 # A fence may open inside a bullet ('  - ```'), as readers paste snippets into their notes.
 _FENCE = re.compile(r"^[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(`{3,}|~{3,})(.*)$")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
@@ -283,6 +290,10 @@ def parse(text: str, path: Path | None = None) -> Note:
             entries.extend(_entries(lines, s, code, header_lines))
 
     mentions: list[Mention] = []
+    for i in range(1, body):
+        m = _FRONT_CITEKEY.match(lines[i])
+        if m and find_citekeys("@" + m.group(1)) == [m.group(1)]:
+            mentions.append(Mention(key=m.group(1), line=i, section="front matter"))
     for i in range(body, len(lines)):
         if i in code:  # a '@decorator' in a snippet is not a paper
             continue
@@ -298,8 +309,8 @@ def _entries(lines: list[str], section: Section, code: set[int], header_lines: d
     end = section.end_line
     while i <= end:
         m = _ENTRY.match(lines[i]) if i not in code else None
-        keys = find_citekeys(m.group(2)) if m else []
-        if not m or keys != [m.group(2)[1:]]:
+        key = _entry_key(m.group(2)) if m else None
+        if not m or key is None:
             i += 1
             continue
         start = i
@@ -320,7 +331,7 @@ def _entries(lines: list[str], section: Section, code: set[int], header_lines: d
         found.append(
             Entry(
                 status=m.group(1),
-                key=keys[0],
+                key=key,
                 start_line=start,
                 end_line=last,
                 children=children,
@@ -330,6 +341,12 @@ def _entries(lines: list[str], section: Section, code: set[int], header_lines: d
         )
         i = last + 1
     return found
+
+
+def _entry_key(written: str) -> str | None:
+    """The key of an entry's ``@key`` or ``[[@key]]`` / ``[[@key|alias]]``; None when it is not one citekey."""
+    cited = written[2:-2].split("|", 1)[0] if written.startswith("[[") else written
+    return cited[1:] if find_citekeys(cited) == [cited[1:]] else None
 
 
 def _strip_inline_code(line: str) -> str:
@@ -368,14 +385,17 @@ def _read_text(path: Path) -> str:
 
 
 def format_entry(
-    status: str, key: str, bullets: list[str | list], *, newline: str = "\n", indent: str = "  "
+    status: str, key: str, bullets: list[str | list], *, newline: str = "\n", indent: str = "  ",
+    headline: str = "", wikilink: bool = False,
 ) -> str:
     """A ``- [status(@key)]`` block with one nested bullet per item, in the seed's style.
 
-    A list among ``bullets`` holds sub-bullets of the bullet before it (lists
-    nest further).  A bullet with several lines keeps them, aligned under its
-    text.  Empty bullets are left out.  ``NoteError`` if the status or key
-    would not read back as an entry.
+    ``headline`` follows the bracket on the first line (``- [drop(@key)] dropped
+    by the reader``); ``wikilink`` writes the key as ``[[@key]]``.  A list among
+    ``bullets`` holds sub-bullets of the bullet before it (lists nest further).
+    A bullet with several lines keeps them, aligned under its text.  Empty
+    bullets are left out.  ``NoteError`` if the status or key would not read
+    back as an entry.
     """
     # An entry that would not parse back would never count as logged: the paper would be re-added on every run.
     key = key.removeprefix("@")
@@ -383,7 +403,9 @@ def format_entry(
         raise NoteError(f"cannot write a log entry with status {status!r}: it must be one word, like 'skim'")
     if find_citekeys("@" + key) != [key]:
         raise NoteError(f"cannot write a log entry for {key!r}: it is not a citekey", "give the paper a Better BibTeX key")
-    out = [f"- [{status}(@{key})]"]
+    cited = f"[[@{key}]]" if wikilink else f"@{key}"
+    headline = " ".join(headline.split())
+    out = [f"- [{status}({cited})]" + (f" {headline}" if headline else "")]
 
     def emit(items: list, depth: int) -> None:
         for item in items:
@@ -534,7 +556,8 @@ def entry_of_block(block: str) -> tuple[str, str] | None:
 
 def _block_pair(block: str) -> tuple[str, str] | None:
     m = _ENTRY.match(_split_lines(block)[0]) if block.strip() else None
-    return (m.group(1).casefold(), m.group(2)[1:]) if m else None
+    key = _entry_key(m.group(2)) if m else None
+    return (m.group(1).casefold(), key) if m and key else None
 
 
 def _edit(path: Path, change: Callable[[str], str], *, backup_dir: Path | None, expected_text: str | None) -> str:

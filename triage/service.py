@@ -13,21 +13,29 @@ turn errors into exit codes, notifications or JSON.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from triage.config import Settings
 from triage.critic.base import Critic
 from triage.critic.batch import BatchResult
 from triage.critic.constitution import Constitution, load_constitution
-from triage.errors import ConfigError, NotJudged, PdfError, SourceError, TriageError
+from triage.errors import (EXIT_SERVICE, ConfigError, NetworkDown, NotJudged, OfflineMiss, PdfError, SourceError,
+                           TriageError)
 from triage.models import Decision, Paper, Sections, Status, Transition, Verdict
 
-__all__ = ["Triage", "Outcome", "RunReport", "NoteSync", "Progress"]
+__all__ = ["Triage", "Outcome", "RunReport", "NoteSync", "Progress", "OFFLINE_RECHECK_S"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while long work runs."""
+
+OFFLINE_RECHECK_S = 300.0
+"""After a connection failed, how long papers are served from the cache before the network is tried again."""
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,6 +59,7 @@ class RunReport:
     note: Path
     outcomes: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already in the log
+    ignored: list[str] = field(default_factory=list)  # @words that are not citekeys (@karpathy)
     written: bool = False
     dry_run: bool = False
     sync: NoteSync | None = None  # the reader's own entries taken into the state first
@@ -67,6 +76,7 @@ class RunReport:
             "written": self.written,
             "dry_run": self.dry_run,
             "skipped": self.skipped,
+            "ignored": self.ignored,
             "reader_decisions": [{"key": t.key, "status": t.new.value, "where": t.reason}
                                  for t in (self.sync.decisions if self.sync else [])],
             "papers": [
@@ -137,6 +147,8 @@ class Triage:
         self._model = None
         self._model_key: tuple[str, str] | None = None
         self._prior_model = None
+        self.offline_reason: str | None = None  # why the network was given up on (host and cause), once it was
+        self._offline_until = 0.0
 
     # -- lazily built parts ---------------------------------------------------
 
@@ -208,6 +220,8 @@ class Triage:
 
         label = {Status.READ: Decision.READ, Status.DONE: Decision.READ, Status.SKIM: Decision.SKIM,
                  Status.DROPPED: Decision.DROP}
+        if not self.settings.db_path.exists():
+            return []  # nothing decided yet, and a dry run must not create the state to find that out
         examples = []
         for paper, status, _source in self.state.reader_decisions():
             if status in label and paper.abstract.strip():
@@ -259,7 +273,8 @@ class Triage:
             if self._library is None:
                 from triage.sources import load_library, remembered_libraries
 
-                self._library = load_library([*self.settings.library, *remembered_libraries(self.settings)])
+                self._library = load_library([*self.settings.library, *remembered_libraries(self.settings)],
+                                             zotero_base_dir=self.settings.zotero_base_dir)
             return self._library
 
     # -- one paper ------------------------------------------------------------
@@ -268,21 +283,66 @@ class Triage:
         """Metadata for a citekey, arXiv id, URL or DOI."""
         from triage.sources import resolve
 
-        return resolve(identifier, self.settings, self.library())
+        return self._networked(lambda settings: resolve(identifier, settings, self.library()))
 
     def pick(self, key: str, arxiv_id: str) -> Paper:
         """Settle an ambiguous citekey: ``key`` is the arXiv paper ``arxiv_id`` from now on (every surface)."""
         from triage.sources import pick
 
-        return pick(key, arxiv_id, self.settings, self.library())
+        return self._networked(lambda settings: pick(key, arxiv_id, settings, self.library()))
 
     def fetch(self, identifier: str) -> Paper:
         """Resolve and make sure the PDF is local; ``paper.pdf_path`` points at it."""
+        return self._fetched(self.resolve(identifier))
+
+    def _fetched(self, paper: Paper) -> Paper:
+        """``paper`` with its PDF made local (attachment, cache or download)."""
         from triage.fetch import fetch_pdf
 
-        paper = self.resolve(identifier)
-        pdf = fetch_pdf(paper, self.settings)
-        return paper.model_copy(update={"pdf_path": pdf})
+        pdf = self._networked(lambda settings: fetch_pdf(paper, settings))
+        # A link into Zotero only makes sense for the very file Zotero holds (not a download standing in for it).
+        return paper.model_copy(update={"pdf_path": pdf, "zotero_pdf": paper.zotero_pdf if pdf == paper.pdf_path else None})
+
+    def _networked(self, call: Callable[[Settings], T]) -> T:
+        """Run ``call``; when it finds no network at all, the rest of the run (a while) uses cached papers only.
+
+        One failed connection is enough to know: waiting out retries for every
+        paper is what made an offline run of ten papers take half a minute.  The
+        reason stays in ``offline_reason`` for the surface to say once.
+        """
+        try:
+            try:
+                return call(self._network_settings())
+            except NetworkDown as exc:
+                with self._lock:
+                    self._offline_until = time.monotonic() + OFFLINE_RECHECK_S
+                    self.offline_reason = self.offline_reason or f"{exc.host}: {exc.cause}"
+                return call(self._network_settings())
+        except OfflineMiss as exc:
+            if not self.settings.fetch.offline:
+                exc.exit_code = EXIT_SERVICE  # the network failed the reader, not their input: try again later
+            raise
+
+    def _network_settings(self) -> Settings:
+        if self.settings.fetch.offline or time.monotonic() >= self._offline_until:
+            return self.settings
+        return self.settings.model_copy(update={"fetch": self.settings.fetch.model_copy(update={"offline": True})})
+
+    def is_citekey(self, key: str) -> bool:
+        """Whether a ``@word`` of a note names a paper: it has a citekey's shape, or the library or state knows it.
+
+        ``@karpathy`` in a note is a person, not a paper: ``run`` and ``queue`` leave it alone.
+        """
+        from triage.citekey import has_citekey_shape
+
+        if has_citekey_shape(key):
+            return True
+        try:
+            if self.library().get(key) is not None:
+                return True
+        except TriageError:
+            pass  # an unreadable library is reported where it is needed; here it just knows no keys
+        return self.settings.db_path.exists() and self.state.get(key) is not None
 
     def extract(self, pdf: Path) -> Sections:
         """Title, abstract, conclusion, chunks… of a PDF, cached by content hash."""
@@ -290,31 +350,34 @@ class Triage:
 
         return extract_cached(pdf, self.settings.cache_dir)
 
-    def add(self, identifier: str) -> tuple[Paper, Sections]:
+    def add(self, identifier: str, *, record: bool = True) -> tuple[Paper, Sections]:
         """Resolve, fetch, extract and index a paper, and record it in the state (status kept if known).
 
         What is judged is what can be had: the PDF's abstract and conclusion;
         the library's or arXiv's abstract where the PDF has none (a partial or
         image-only PDF); the abstract alone when there is no PDF at all (offline,
         no attachment, a download that failed), with the reason in
-        ``sections.warnings``.  With neither PDF nor abstract the fetch error stands.
+        ``sections.warnings``.  With neither PDF nor abstract the fetch error
+        stands.  ``record=False`` (a dry run) reads only: neither the state nor
+        the index is touched.
         """
-        from triage.fetch import fetch_pdf
-
         paper = self.resolve(identifier)
         try:
-            paper = paper.model_copy(update={"pdf_path": fetch_pdf(paper, self.settings)})
+            paper = self._fetched(paper)
         except (SourceError, PdfError) as exc:
             if not paper.abstract.strip():
                 raise
             sections = Sections.from_metadata(paper.title, paper.abstract, paper.arxiv_id or paper.key)
             sections.warnings.append(f"no PDF ({exc.message}): judged by the abstract from {paper.resolved_by or 'metadata'}")
         else:
+            assert paper.pdf_path is not None
             sections = self._with_metadata(paper, self.extract(paper.pdf_path))
-        # The state keeps the text the paper was judged on: the reader model learns from it once they decide.
-        known = paper.model_copy(update={"title": paper.title or sections.title, "abstract": paper.abstract or sections.abstract})
-        record = self.state.upsert_paper(known, pdf_sha=None if sections.metadata_only else sections.sha256)
-        self.index.upsert(paper.key, sections, status=record.status.value, title=paper.title)
+        if record:
+            # The state keeps the text the paper was judged on: the reader model learns from it once they decide.
+            known = paper.model_copy(update={"title": paper.title or sections.title,
+                                             "abstract": paper.abstract or sections.abstract})
+            stored = self.state.upsert_paper(known, pdf_sha=None if sections.metadata_only else sections.sha256)
+            self.index.upsert(paper.key, sections, status=stored.status.value, title=paper.title)
         return paper, sections
 
     @staticmethod
@@ -372,12 +435,14 @@ class Triage:
         critic: Critic | None = None,
         max_cost_usd: float | None = None,
         progress: Progress | None = None,
+        save: bool = True,
     ) -> list[BatchResult]:
         """Verdicts for many papers: cached ones with no call, the rest concurrently within the budget.
 
         Results come back in input order; each is ``ok`` (verdict saved, like
         ``judge``), ``error`` (the reason) or ``budget`` (not judged: the run's
         cap would have been exceeded).  One paper's failure never stops the others.
+        ``save=False`` (a dry run) keeps new verdicts out of the state.
         """
         from triage.critic.batch import Budget, judge_batch
 
@@ -385,13 +450,15 @@ class Triage:
         constitution = self.constitution
         results: dict[int, BatchResult] = {}
         todo: list[int] = []
+        known = save or self.settings.db_path.exists()  # a dry run must not create the state to look in it
         for i, (paper, sections) in enumerate(items):
             try:
                 _require_text(paper, sections)
             except NotJudged as exc:
                 results[i] = BatchResult(key=paper.key, status="error", error=str(exc), exit_code=exc.exit_code)
                 continue
-            hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
+            hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name,
+                                            critic.prompt_version) if known else None
             if hit is not None:
                 results[i] = BatchResult(key=paper.key, status="ok", verdict=hit.model_copy(update={"key": paper.key}),
                                          cached=True)
@@ -402,7 +469,7 @@ class Triage:
         def on_result(result: BatchResult) -> None:
             nonlocal done
             done += 1
-            if result.verdict is not None:
+            if result.verdict is not None and save:
                 self.state.save_verdict(result.verdict)  # runs on this thread: one SQLite writer
             if progress:
                 progress(f"judged @{result.key}", done, len(items))
@@ -516,7 +583,7 @@ class Triage:
         if note is not None:
             from triage import entries, notes
 
-            block = entries.transition_entry(transition)
+            block = entries.transition_entry(transition, wikilink=self.settings.notes.wikilinks)
             if block:
                 notes.append_to_log(note, [block], backup_dir=self.settings.backups_dir)
                 # The entry is the reader's, and this decision is in the state already: a sync must not replay
@@ -629,7 +696,13 @@ class Triage:
         and get no entry; a paper the critic failed on is marked ``error`` with
         the reason.  The critic judges the papers as one batch (concurrently for
         the LLM critic, within ``max_cost_usd``).  The note is written once,
-        atomically, and only if something was decided.
+        atomically, and only if something was decided.  A ``@word`` that is not
+        a citekey (``is_citekey``) is listed in ``ignored``, never resolved.
+
+        ``dry_run`` decides the same and writes none of it: not the note, the
+        snapshots, the state (statuses, verdicts) or the index.  Only caches of
+        facts that no decision depends on may fill: downloaded PDFs,
+        extractions, what arXiv answered.
         """
         from triage import notes
 
@@ -645,8 +718,12 @@ class Triage:
             if mention.key in logged:
                 if mention.key not in report.skipped:
                     report.skipped.append(mention.key)
-            elif mention.key not in pending:
+            elif mention.key in pending or mention.key in report.ignored:
+                continue
+            elif self.is_citekey(mention.key):
                 pending.append(mention.key)
+            else:
+                report.ignored.append(mention.key)
 
         blocks: list[str] = []
         added: dict[str, tuple[Paper, Sections]] = {}
@@ -655,11 +732,11 @@ class Triage:
             if progress:
                 progress(f"@{key}", i, len(pending))
             try:
-                added[key] = self.add(key)
+                added[key] = self.add(key, record=not dry_run)
             except TriageError as exc:
                 failed[key] = exc
         judged = dict(zip(added, self.judge_many(list(added.values()), critic=critic, max_cost_usd=max_cost_usd,
-                                                 progress=progress))) if added else {}
+                                                 progress=progress, save=not dry_run))) if added else {}
         for key in pending:
             if key in failed:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(failed[key]),
@@ -668,13 +745,14 @@ class Triage:
             paper, sections = added[key]
             result = judged[key]
             if result.verdict is None:
-                if result.status == "error":
+                if result.status == "error" and not dry_run:
                     self._mark_error(paper.key, result.error)
                 report.outcomes.append(Outcome(key=key, ok=False, message=result.error, exit_code=result.exit_code))
                 continue
             verdict = result.verdict
             try:
-                self._apply_verdict(paper, verdict)
+                if not dry_run:
+                    self._apply_verdict(paper, verdict)
                 blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
             except TriageError as exc:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(exc), exit_code=exc.exit_code))
@@ -712,7 +790,7 @@ class Triage:
         by_note: dict[Path, set[str]] = {}
         for queued in notes.build_queue(found):
             first_note = queued.mentions[0][0]
-            if first_note is not None:
+            if first_note is not None and self.is_citekey(queued.key):
                 by_note.setdefault(first_note, set()).add(queued.key)
         spent = 0.0
         reports = []
@@ -747,15 +825,19 @@ class Triage:
     ) -> list[str]:
         """The skim entry (with its snapshot) and, when the critic promotes, the read entry."""
         from triage import entries
+        from triage.obsidian import attachment_folder
 
-        snapshot = None if dry_run else self._snapshot(paper, sections, note_path.parent / "asset")
-        blocks = [entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.parent)]
+        wikilink = self.settings.notes.wikilinks
+        snapshot = None if dry_run else self._snapshot(paper, sections, attachment_folder(note_path))
+        blocks = [entries.skim_entry(paper, sections, verdict, snapshot=snapshot, note_dir=note_path.resolve().parent,
+                                     wikilink=wikilink)]
         if verdict.decision is Decision.READ:
-            blocks.append(entries.promotion_entry(paper.key, f"{entries.CRITIC_PROMOTION} ({verdict.critic})"))
+            blocks.append(entries.promotion_entry(paper.key, f"{entries.CRITIC_PROMOTION} ({verdict.critic})",
+                                                  wikilink=wikilink))
         return blocks
 
     def _snapshot(self, paper: Paper, sections: Sections, asset_dir: Path) -> Path | None:
-        """PNG of the conclusion region next to the note, as the reader pastes one."""
+        """PNG of the conclusion region in the note's attachment folder, as the reader pastes one."""
         from triage.citekey import is_safe_key
         from triage.extract import snapshot
 

@@ -114,12 +114,12 @@ async def test_promote_keep_drop_undo_go_through_the_service_and_the_note(seeded
         await pilot.press("u")
         await settle(pilot)
         assert seeded_core.state.get(HADDAD).status is Status.SKIM
-        assert "correction: undo" in note.read_text(encoding="utf-8")
+        assert f"- [skim(@{HADDAD})] promotion undone by the reader: back to skim\n" in note.read_text(encoding="utf-8")
 
         await pilot.press("d")
         await settle(pilot)
         assert seeded_core.state.get(HADDAD).status is Status.DROPPED
-        assert "dropped by the reader" in note.read_text(encoding="utf-8")
+        assert f"- [drop(@{HADDAD})] dropped by the reader\n" in note.read_text(encoding="utf-8")
 
         await pilot.press("k")
         await settle(pilot)

@@ -1,6 +1,7 @@
 """Where papers come from: the reader's library, arXiv, and ``resolve()`` that tries them in order.
 
-``bibtex`` reads Better BibTeX exports (BibTeX/BibLaTeX, CSL-JSON, BBT JSON);
+``bibtex`` reads Better BibTeX exports (BibTeX/BibLaTeX, CSL-JSON, BBT JSON)
+and hands Zotero libraries to ``zotero``, which reads them in place;
 ``arxiv`` talks to the arXiv API politely (one shared rate limit, retries);
 ``resolve`` turns a citekey, arXiv id, URL or DOI into a ``Paper``;
 ``listing`` reads arXiv's nightly feeds for the digest.  The arXiv client is
@@ -11,7 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from triage.sources.bibtex import Library, forget_library, load_library, remember_library, remembered_libraries
+from triage.sources.bibtex import (
+    Library,
+    forget_library,
+    library_path,
+    load_library,
+    remember_library,
+    remembered_libraries,
+)
 from triage.sources.resolve import Identifier, parse_identifier, pick, resolve
 
 if TYPE_CHECKING:
@@ -20,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Library",
     "load_library",
+    "library_path",
     "remembered_libraries",
     "remember_library",
     "forget_library",

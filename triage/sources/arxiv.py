@@ -10,6 +10,10 @@ transport cannot do what arXiv asks of a tool that many surfaces share:
   separately) — PDF downloads count too;
 * retries with exponential backoff on 5xx, timeouts and dropped connections;
   on 429 the server's ``Retry-After`` is honoured and delays every caller;
+* no retry when a connection cannot even be made (name not resolved, no
+  route, refused): that is ``NetworkDown`` at once, so a machine without
+  network learns it in one attempt instead of four per paper;
+* errors name the host and the cause, never a whole query URL;
 * the endpoint from settings and an injectable ``httpx.Client`` so tests can
   point it at a loopback server.
 
@@ -29,7 +33,7 @@ import httpx
 
 from triage.citekey import bbt_key
 from triage.config import ArxivSettings, FetchSettings
-from triage.errors import SourceError
+from triage.errors import NetworkDown, SourceError
 from triage.models import Paper
 
 __all__ = ["ArxivClient", "RateLimiter", "RATE_LIMITER", "paper_from_result", "split_version"]
@@ -129,6 +133,7 @@ class ArxivClient:
         plain ``SourceError`` for a 4xx answer (the request itself is wrong).
         """
         timeout = httpx.Timeout(self.settings.timeout_s)
+        where = _where(url)
         deadline_s = self.settings.timeout_s * 10  # a server dripping bytes must not hold us forever
         last = ""
         for attempt in range(self.settings.max_retries + 1):
@@ -152,16 +157,20 @@ class ArxivClient:
                         last = f"HTTP {status}"
                     elif status >= 400:
                         body = response.read()[:4096]
-                        raise SourceError(f"{what} refused {url}: HTTP {status}{_arxiv_error(body)}")
+                        raise SourceError(f"{what} ({where}) refused the request: HTTP {status}{_arxiv_error(body)}")
                     else:
-                        return _read_capped(response, max_bytes, started, deadline_s, url)
+                        return _read_capped(response, max_bytes, started, deadline_s, where)
+            except httpx.ConnectTimeout:
+                raise NetworkDown(_host(url), f"no connection within {self.settings.timeout_s:g}s") from None
+            except httpx.ConnectError as exc:
+                raise NetworkDown(_host(url), _connect_cause(exc)) from None
             except httpx.TimeoutException:
                 last = f"no answer within {self.settings.timeout_s:g}s"
             except (httpx.TransportError, _CutShort) as exc:
                 last = str(exc) or type(exc).__name__
             if attempt < self.settings.max_retries:
                 time.sleep(wait)
-        raise SourceError(f"{what} failed for {url}: {last} (after {self.settings.max_retries + 1} tries)",
+        raise SourceError(f"{what} ({where}) failed: {last} (after {self.settings.max_retries + 1} tries)",
                           hint="check the network or try again later; --offline uses only cached PDFs",
                           external=True)
 
@@ -253,17 +262,50 @@ class _CutShort(Exception):
     """The body ended before Content-Length said it would, or took too long."""
 
 
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host or url[:80]
+    except Exception:  # an unparsable URL is reported as it is, shortened
+        return url[:80]
+
+
+def _where(url: str) -> str:
+    """What a message names: the host, plus the path when it is short and carries no query (a PDF link)."""
+    try:
+        parsed = httpx.URL(url)
+    except Exception:
+        return url[:80]
+    if parsed.query or len(parsed.path) > 60:
+        return parsed.host or url[:80]
+    return f"{parsed.host}{parsed.path}".rstrip("/")
+
+
+def _connect_cause(exc: Exception) -> str:
+    """Why a connection failed, in a few words (the OS's message varies by platform)."""
+    text = str(exc)
+    lowered = text.lower()
+    if any(s in lowered for s in ("name or service not known", "name resolution", "nodename nor servname",
+                                  "getaddrinfo failed", "no address associated", "errno -2", "errno -3",
+                                  "errno -5", "errno 8")):
+        return "name not resolved"
+    if "refused" in lowered:
+        return "connection refused"
+    if "unreachable" in lowered:
+        return "network unreachable"
+    return " ".join(text.split())[:120] or type(exc).__name__
+
+
 def _read_capped(response: httpx.Response, max_bytes: int | None, started: float, deadline_s: float,
-                 url: str) -> bytes:
+                 where: str) -> bytes:
     expected = response.headers.get("Content-Length")
     if max_bytes is not None and expected and expected.isdigit() and int(expected) > max_bytes:
-        raise SourceError(f"{url} is {int(expected) / 1048576:.1f} MiB, over the {max_bytes / 1048576:g} MiB limit",
+        raise SourceError(f"{where} is {int(expected) / 1048576:.1f} MiB, over the {max_bytes / 1048576:g} MiB limit",
                           hint="raise fetch.max_mb to accept it")
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
         if max_bytes is not None and len(body) > max_bytes:
-            raise SourceError(f"{url} is over the {max_bytes / 1048576:g} MiB limit", hint="raise fetch.max_mb")
+            raise SourceError(f"{where} is over the {max_bytes / 1048576:g} MiB limit", hint="raise fetch.max_mb")
         if time.monotonic() - started > deadline_s:
             raise _CutShort(f"download took longer than {deadline_s:g}s")
     if expected and expected.isdigit() and len(body) != int(expected) and not response.headers.get("Content-Encoding"):

@@ -15,6 +15,12 @@ the DOI ``10.48550/arXiv.2302.11529``), and the first attached PDF that exists
 (Zotero's ``file = {a.pdf;b.pdf}`` and the ``Name:path:application/pdf`` form,
 relative paths taken from the bib file's folder).
 
+A Zotero library is read in place (``triage.sources.zotero``): ``zotero``,
+a Zotero data folder or a ``zotero.sqlite`` file, recognised by content, so a
+copy named anything still reads.  A file that is neither says what it is
+instead ("is a folder", "is empty", "is a PDF", "is Better BibTeX's
+database"); its bytes are never echoed.
+
 The library files the reader imported with ``triage library import`` are
 remembered in ``<data home>/library.json``.
 """
@@ -37,6 +43,7 @@ from triage.models import Paper
 __all__ = [
     "Library",
     "load_library",
+    "library_path",
     "find_arxiv_id",
     "normalize_doi",
     "remembered_libraries",
@@ -166,17 +173,23 @@ def _url_key(url: str) -> str:
 # -- loading ----------------------------------------------------------------------------------
 
 
-def load_library(paths: Iterable[Path | str]) -> Library:
-    """Read every library file into one ``Library``; the first file wins a key both define.
+def load_library(paths: Iterable[Path | str], *, zotero_base_dir: Path | None = None) -> Library:
+    """Read every library (export file or Zotero library) into one ``Library``; the first wins a key both define.
 
     Raises ``SourceError`` (one line, naming the file) for a file that cannot be
-    read or is not a library export at all; bad entries inside a readable file
-    are skipped and reported in ``Library.errors``.
+    read or is not a library at all; bad entries inside a readable file are
+    skipped and reported in ``Library.errors``.  ``zotero_base_dir`` is Zotero's
+    Linked Attachment Base Directory (read from Zotero's preferences when unset).
     """
+    from triage.sources.zotero import is_zotero_source, load_zotero
+
     library = Library()
     for raw in paths:
         path = Path(raw).expanduser()
-        text = _read_text(path)
+        if is_zotero_source(path) or _is_sqlite(path):  # a copy of zotero.sqlite reads too; other SQLite says what it is
+            load_zotero(path, library, base_dir=zotero_base_dir)
+            continue
+        text = _decode(path, _read_bytes(path))
         library.files.append(path)
         kind = _sniff(text)
         if kind == "csl":
@@ -188,13 +201,52 @@ def load_library(paths: Iterable[Path | str]) -> Library:
     return library
 
 
-def _read_text(path: Path) -> str:
+def library_path(raw: Path | str) -> Path:
+    """An absolute path for a library the reader named; ``zotero`` is the default Zotero data folder."""
+    from triage.sources.zotero import ZOTERO, default_data_dir
+
+    path = Path(raw).expanduser()
+    if str(path) == ZOTERO and not path.exists():
+        return default_data_dir()
+    return path.resolve()
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_BINARY_MAGIC = ((b"%PDF-", "a PDF"), (b"PK\x03\x04", "a zip archive"), (b"\x1f\x8b", "a gzip archive"))
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False  # _read_bytes says why
+
+
+def _read_bytes(path: Path) -> bytes:
+    hint = "pass a .bib or .json export, or your Zotero data folder (the one holding zotero.sqlite)"
     try:
         data = path.read_bytes()
     except IsADirectoryError:
-        raise SourceError(f"cannot read library {path}: it is a folder", hint="pass a .bib or .json export") from None
+        raise SourceError(f"cannot read library {path}: it is a folder, and not a Zotero data folder",
+                          hint=hint) from None
+    except FileNotFoundError:
+        raise SourceError(f"cannot read library {path}: no such file", hint=hint) from None
     except OSError as exc:
         raise SourceError(f"cannot read library {path}: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise SourceError(f"cannot read library {path}: it is empty", hint="export your library again") from None
+    for magic, what in _BINARY_MAGIC:
+        if data.startswith(magic):
+            raise SourceError(f"cannot read library {path}: it is {what}, not a library export", hint=hint)
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 0x20 and b not in b"\t\n\r\f")
+    if b"\x00" in head or controls > len(head) // 100:
+        raise SourceError(f"cannot read library {path}: it is binary data, not a library export", hint=hint)
+    return data
+
+
+def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -250,7 +302,7 @@ def _load_bib(text: str, path: Path, library: Library) -> None:
     try:
         parsed = bibtexparser.parse_string(text)
     except Exception as exc:  # bibtexparser raises on some inputs instead of reporting a block
-        raise SourceError(f"cannot read library {path}: {exc}") from None
+        raise SourceError(f"cannot read library {path}: {_printable(str(exc))}") from None
     finally:
         logger.removeHandler(collect)
         logger.propagate = propagate
@@ -259,7 +311,7 @@ def _load_bib(text: str, path: Path, library: Library) -> None:
     for block in parsed.failed_blocks:
         line = (block.start_line or 0) + 1
         reason = str(block.error) or _reason_from_log(collect.messages, block.start_line) or "BibTeX syntax error"
-        library.errors.append(f"{name}:{line}: skipped entry: {reason}")
+        library.errors.append(f"{name}:{line}: skipped entry: {_printable(reason)}")
     for entry in parsed.entries:
         where = f"{name}:{(entry.start_line or 0) + 1}"
         try:
@@ -268,6 +320,12 @@ def _load_bib(text: str, path: Path, library: Library) -> None:
             library.errors.append(f"{where}: skipped entry: {exc}")
             continue
         library.add(paper, where)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """A parser's message made safe to print: control characters out, one line, bounded."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _reason_from_log(messages: list[str], start_line: int | None) -> str:
@@ -306,6 +364,7 @@ def _paper_from_bib(entry: Any, path: Path) -> Paper:
     if doi and _ARXIV_DOI.match(doi) and arxiv is None:
         arxiv = find_arxiv_id(doi)
     aliases = [a.strip() for a in _strip_braces(_field(fields, "ids")).split(",") if a.strip()]
+    pdf, missing = _first_pdf(_split_file_field(fields.get("file", "")), path.parent)
     return Paper(
         key=entry.key,
         title=title,
@@ -316,7 +375,8 @@ def _paper_from_bib(entry: Any, path: Path) -> Paper:
         doi=doi,
         url=url,
         abstract=_latex_text(_field(fields, "abstract")),
-        pdf_path=_first_pdf(_split_file_field(fields.get("file", "")), path.parent),
+        pdf_path=pdf,
+        missing_pdf=missing,
         aliases=aliases,
         resolved_by=f"library:{path.name}",
     )
@@ -407,17 +467,22 @@ def _split_file_field(value: str) -> list[str]:
     return paths
 
 
-def _first_pdf(candidates: list[str], base: Path) -> Path | None:
+def _first_pdf(candidates: list[str], base: Path) -> tuple[Path | None, Path | None]:
+    """(the first attached PDF on disk; else the first one listed, which is missing: a failure names it)."""
+    missing = None
     for candidate in candidates:
         p = Path(candidate).expanduser()
         if not p.is_absolute():
             p = base / p
         try:
-            if p.suffix.lower() == ".pdf" and p.is_file():
-                return p.resolve()
+            if p.suffix.lower() != ".pdf":
+                continue
+            if p.is_file():
+                return p.resolve(), None
         except OSError:
-            continue
-    return None
+            pass
+        missing = missing or p
+    return None, missing
 
 
 # -- CSL-JSON ---------------------------------------------------------------------------------
@@ -552,6 +617,7 @@ def _paper_from_bbt(item: dict, path: Path) -> Paper:
             p = att.get("localPath") or att.get("path")
             if p:
                 attachments.append(str(p))
+    pdf, missing = _first_pdf(attachments, path.parent)
     return Paper(
         key=key,
         title=title,
@@ -562,7 +628,8 @@ def _paper_from_bbt(item: dict, path: Path) -> Paper:
         doi=normalize_doi(item.get("DOI")),
         url=url,
         abstract=" ".join(str(item.get("abstractNote") or "").split()),
-        pdf_path=_first_pdf(attachments, path.parent),
+        pdf_path=pdf,
+        missing_pdf=missing,
         aliases=aliases,
         resolved_by=f"library:{path.name}",
     )
@@ -590,14 +657,17 @@ def _write_registry(settings: Settings, files: list[Path]) -> None:
 
 
 def remembered_libraries(settings: Settings) -> list[Path]:
-    """Library files imported with ``triage library import`` that still exist."""
-    return [p for p in _read_registry(settings) if p.is_file()]
+    """Libraries imported with ``triage library import`` (files or Zotero data folders) that still exist."""
+    return [p for p in _read_registry(settings) if p.exists()]
 
 
 def remember_library(settings: Settings, path: Path) -> Library:
     """Check that ``path`` reads as a library, then remember it in the data home; returns what it holds."""
-    path = Path(path).expanduser().resolve()
-    library = load_library([path])
+    path = library_path(path)
+    library = load_library([path], zotero_base_dir=settings.zotero_base_dir)
+    if not len(library):
+        raise SourceError(f"{path} holds no papers" + (f" ({len(library.errors)} entries skipped)" if library.errors else ""),
+                          hint="is it the library export you meant? nothing was remembered")
     files = [p for p in _read_registry(settings) if p != path] + [path]
     _write_registry(settings, files)
     return library
@@ -605,7 +675,7 @@ def remember_library(settings: Settings, path: Path) -> Library:
 
 def forget_library(settings: Settings, path: Path) -> bool:
     """Stop remembering a library file; True if it was remembered."""
-    path = Path(path).expanduser().resolve()
+    path = library_path(path)
     files = _read_registry(settings)
     if path not in files:
         return False

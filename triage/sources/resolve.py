@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 from triage.atomic import write_atomic
 from triage.citekey import SKIP_WORDS, ascii_fold, family_name, is_safe_key, parse_bbt_key
 from triage.config import Settings
-from triage.errors import AmbiguousKeyError, SourceError
+from triage.errors import AmbiguousKeyError, OfflineMiss, SourceError
 from triage.models import Paper
 from triage.sources.bibtex import ARXIV_NEW, ARXIV_OLD, Library
 
@@ -172,8 +172,8 @@ def pick(key: str, arxiv_id: str, settings: Settings, library: Library | None = 
 def _from_arxiv(settings: Settings, client: ArxivClient | None, call: Callable[[ArxivClient], Paper],
                 ident: Identifier) -> Paper:
     if settings.fetch.offline:
-        raise SourceError(f"@{ident.value} is not in your library (offline: arXiv was not searched)",
-                          hint="add it to your library, or run without --offline")
+        raise OfflineMiss(f"@{ident.value} is not in your library (offline: arXiv was not searched)",
+                          hint="add it to your library, or run online to search arXiv")
     own = client is None
     if client is None:
         from triage.sources.arxiv import ArxivClient
