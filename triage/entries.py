@@ -60,7 +60,8 @@ def is_critic_entry(children: list[str]) -> bool:
 
 def verdict_line(verdict: Verdict) -> str:
     """One line: decision, score, confidence, critic and the top principles."""
-    top = ", ".join(f"{p.id} {p.score:.1f}" for p in verdict.top_principles(2) if p.score is not None)
+    # A principle the paper is not close to at all is no reason, whatever its rank.
+    top = ", ".join(f"{p.id} {p.score:.1f}" for p in verdict.top_principles(2) if p.score)
     flagged = [p.id for p in verdict.principles if p.flagged]
     basis = f" · {verdict.basis}" if verdict.basis and verdict.basis != FULL_BASIS else ""
     line = (

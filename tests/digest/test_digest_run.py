@@ -12,7 +12,7 @@ from tests.digest.feedgen import ADAPTER, CROP, write_listing
 from tests.digest.support import DATA
 from triage import notes
 from triage.config import Settings
-from triage.digest import DigestOptions, Profile, abstract_sections, pdf_sections, prefilter, run_digest
+from triage.digest import DigestOptions, abstract_sections, pdf_sections, prefilter, run_digest
 from triage.models import Paper, Status
 from triage.service import Triage
 from triage.sources.listing import load_listing
@@ -94,23 +94,50 @@ def test_prefilter_ranks_the_readers_interests_first(core: Triage) -> None:
     assert scores["2603.00101"][1] == "modularity"
 
 
-def test_promoted_and_dropped_papers_move_the_ranking(core: Triage) -> None:
+CROP_PAPERS = [
+    ("Crop yield prediction from rainfall and soil moisture", "We predict maize and wheat yields from rainfall, soil moisture and satellite data across 40 districts."),
+    ("Wheat yield forecasting with gradient boosted trees", "Gradient boosted trees forecast wheat yields from weather records and soil surveys, beating linear baselines by 12%."),
+    ("Satellite vegetation indices for rice yield estimation", "NDVI time series from satellites estimate rice yields at field scale with an error of 0.4 t/ha."),
+    ("Irrigation scheduling from soil moisture probes", "Soil moisture probes and weather forecasts schedule irrigation, saving 18% of water on maize farms."),
+    ("Drought stress detection in maize from drone imagery", "Drone imagery detects drought stress in maize canopies two weeks before visible wilting."),
+]
+ADAPTER_PAPERS = [
+    ("Parameter-efficient transfer learning with adapters", "Adapter modules fine-tune a frozen pretrained model with few parameters."),
+    ("Low-rank adaptation of large language models", "LoRA trains low-rank update matrices next to frozen weights, cutting trainable parameters 10,000 times."),
+    ("Prefix tuning for generation", "Prefix tuning keeps the language model frozen and optimises a small continuous prefix."),
+    ("Routing between adapter experts", "A learned router selects among adapter experts attached to a frozen backbone for each token."),
+    ("Merging LoRA modules trained by different clients", "Federated clients train LoRA modules that a server merges into one adapter."),
+]
+
+
+def test_the_readers_decisions_move_the_ranking(core: Triage) -> None:
     entries = load_listing(NIGHT1).entries
     before = dict(zip((e.arxiv_id for e in entries), (s for s, _ in prefilter(core, entries))))
-    crops = Paper(key="olsenCropYields2024", title="Crop yield prediction from rainfall and soil moisture",
-                  abstract="We predict maize and wheat yields from rainfall, soil moisture and satellite data.")
-    adapters = Paper(key="houlsbyAdapters2019", title="Parameter-efficient transfer learning with adapters",
-                     abstract="Adapter modules fine-tune a frozen pretrained model with few parameters.")
-    for paper in (crops, adapters):
-        core.state.upsert_paper(paper)
-    core.promote(crops.key)
-    core.drop(adapters.key)
-    profile = Profile.build(core)
-    assert profile.positives == [crops.key] and profile.negatives == [adapters.key]
-    after_pairs = dict(zip((e.arxiv_id for e in entries), prefilter(core, entries, profile)))
-    assert after_pairs["2603.00103"][0] > before["2603.00103"]  # maize yields: like a promoted paper
-    assert after_pairs["2603.00101"][0] < before["2603.00101"]  # adapters: like a dropped paper
-    assert after_pairs["2603.00103"][1] == "@olsenCropYields2024"
+    # A reader whose decisions contradict their constitution: crops promoted, adapters dropped.
+    for i, (title, abstract) in enumerate(CROP_PAPERS):
+        key = f"farmer{i}CropYields2024"
+        core.state.upsert_paper(Paper(key=key, title=title, abstract=abstract))
+        core.promote(key)
+    for i, (title, abstract) in enumerate(ADAPTER_PAPERS):
+        key = f"modular{i}Adapters2024"
+        core.state.upsert_paper(Paper(key=key, title=title, abstract=abstract))
+        core.drop(key)
+    model = core.reader_model()
+    assert model.learned and "learned from 10 of your decisions" in model.describe()
+    after = dict(zip((e.arxiv_id for e in entries), prefilter(core, entries)))
+    assert after["2603.00103"][0] > before["2603.00103"]  # maize yields: like the promoted papers
+    assert after["2603.00101"][0] < before["2603.00101"]  # sparse adapters: like the dropped ones
+    assert after["2603.00103"][1].startswith("@farmer")  # closest to a paper the reader promoted
+
+
+def test_too_few_decisions_leave_the_constitution_in_charge(core: Triage) -> None:
+    entries = load_listing(NIGHT1).entries
+    before = [s for s, _ in prefilter(core, entries)]
+    title, abstract = CROP_PAPERS[0]
+    core.state.upsert_paper(Paper(key="farmerCropYields2024", title=title, abstract=abstract))
+    core.promote("farmerCropYields2024")
+    assert not core.reader_model().learned
+    assert [s for s, _ in prefilter(core, entries)] == before
 
 
 @pytest.fixture(scope="module")
