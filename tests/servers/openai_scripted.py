@@ -28,7 +28,8 @@ of the prompt (``push_for``, for concurrent batches), else ``default``:
     "one_bad_quote"  valid, and every principle cites one more quote, not in the paper
     "imprecise"      every principle quotes one sentence shortened with "…" and a word changed
     "nulls"          null on every principle but the last in favour (9) and the against ones (0)
-    "obey"           every score 10 and every quote the planted instruction (a model that obeyed it)
+    "obey"           every score 10, the planted instruction quoted beside a real sentence (a model that obeyed it)
+    "obey_only"      every score 10 and the planted instruction the only quote
     "length"         half of a valid answer, ``finish_reason: "length"``
     ("429", s)       HTTP 429 with ``Retry-After: s``
     "500"            HTTP 500
@@ -70,6 +71,7 @@ class ScriptedOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.arrived: list[float] = []  # time.monotonic() of each request, for timing the breaker
         self.script: deque[Step] = deque()
         self.scripts_for: list[tuple[str, deque[Step]]] = []
         self.default: Step = "valid"
@@ -167,6 +169,7 @@ class ScriptedOpenAI:
             return
         with self._lock:
             self.requests.append(body)
+            self.arrived.append(time.monotonic())
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -286,6 +289,8 @@ class ScriptedOpenAI:
             score: Any = self.scores.get(pid, 2 if against else 7)
             quotes = [sentences[i % len(sentences)]] if sentences else []
             if step == "obey":
+                score, quotes = 10, [*quotes, *planted[:1]]
+            elif step == "obey_only":
                 score, quotes = 10, planted[:1] or quotes
             elif step == "bad_quote" and i == 0:
                 quotes = [NOT_IN_PAPER]
@@ -303,7 +308,7 @@ class ScriptedOpenAI:
                           "score": score if quotes or step == "nulls" else None})
         if stage == "revise":
             changes = []
-            if self.revise_change and items and isinstance(items[0]["score"], int) and step not in ("obey", "nulls"):
+            if self.revise_change and items and isinstance(items[0]["score"], int) and step not in ("obey", "obey_only", "nulls"):
                 old = items[0]["score"]
                 items[0]["score"] = max(0, old - 1)
                 changes.append({"id": items[0]["id"], "old_score": old, "new_score": items[0]["score"],

@@ -134,12 +134,12 @@ def aggregate(scores: list[PrincipleScore], constitution: Constitution) -> tuple
 
 def evidence_failure(scores: list[PrincipleScore]) -> str | None:
     """Why these scores must not become a verdict, or None when they may."""
-    if not any(is_evidenced(s) and any(q.verified for q in s.quotes) for s in scores):
-        return "no principle was judged with a quote found in the paper"
     scored = [s for s in scores if s.score is not None]
     scored_weight = sum(s.weight for s in scored)
     failed = [s for s in scored if s.flagged]
     if scored_weight and sum(s.weight for s in failed) / scored_weight >= EVIDENCE_FAILURE_SHARE:
         return (f"the evidence check failed for {len(failed)} of {len(scored)} scored principles "
                 f"({', '.join(s.id for s in failed)}): their quotes are not in the paper")
+    if not any(is_evidenced(s) and any(q.verified for q in s.quotes) for s in scores):
+        return "no principle was judged with a quote found in the paper"
     return None

@@ -442,7 +442,9 @@ class Endpoint:
         message = _error_text(exc)
         backoff = backoff_s(attempt, self.backoff_base_s)
         if isinstance(exc, lc.ModelTimeoutError) or (openai and isinstance(exc, openai.APITimeoutError)):
-            return "retry", f"timed out after {self.settings.timeout_s:g}s", backoff
+            # The timeout itself was the long wait; a short pause lets calls timing out together reach the breaker.
+            pause = backoff_s(attempt, min(self.backoff_base_s, self.settings.timeout_s / 10))
+            return "retry", f"timed out after {self.settings.timeout_s:g}s", pause
         if isinstance(exc, lc.ModelConnectionError) or (openai and isinstance(exc, openai.APIConnectionError)):
             return "retry", f"connection failed ({_short(message, 120)})", backoff
         if isinstance(exc, lc.ModelRateLimitError) or status == 429:
@@ -515,15 +517,22 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _unreadable(exc: BaseException) -> str:
-    """What was wrong with an answer that is not a chat completion, in words a reader can act on."""
+    """What was wrong with an answer that is not a chat completion, in words a reader can act on.
+
+    The openai client reads a body that is not JSON as a string and fails on it
+    later (an AttributeError on ``choices``), or quotes it (a ValueError): both
+    shapes are recognised here.
+    """
     text = str(exc)
     low = text.lower()
-    if "<html" in low or "<!doctype" in low or "<head" in low or "<body" in low:
+    if "<html" in low or "<!doctype" in low:
         return "the endpoint answered an HTML page, not a chat completion"
-    if "choices" in low or isinstance(exc, IndexError):
+    if "'str' object has no attribute" in low:
+        return "the endpoint answered a page that is not JSON (HTML or plain text), not a chat completion"
+    if "expecting value: line 1 column 1 (char 0)" in low or "got str: ''" in low:
+        return "the endpoint answered an empty body, not a chat completion"
+    if isinstance(exc, IndexError) or "choices" in low:
         return "the endpoint answered a completion with no choices"
-    if not text.strip() or "got str: ''" in low or "expecting value: line 1 column 1 (char 0)" in low:
-        return "the endpoint answered an empty body"
     return f"the endpoint's answer is not a chat completion ({type(exc).__name__}: {_short(text, 160)})"
 
 
