@@ -136,18 +136,20 @@ def answer_schema(stage: str, ids: list[str], *, grammar: bool = False) -> dict:
     """The JSON schema of a stage's answer, principle ids enumerated.
 
     ``grammar`` adds the bounds a server-side grammar can enforce (one item per
-    principle, scores 0-10, at most three quotes) but OpenAI's strict mode does
-    not accept; the models above check them either way.
+    principle, scores 0-10, at most three quotes, strings of at most 400
+    characters) but OpenAI's strict mode does not accept; the models above check
+    the first three either way.
     """
     score = ({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 10}, {"type": "null"}]} if grammar
              else _NULLABLE_INT)
-    quotes: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+    # A small model under a grammar can ramble inside a string until the token limit: bound the strings.
+    text = {"type": "string", "maxLength": 400} if grammar else {"type": "string"}
+    quotes: dict[str, Any] = {"type": "array", "items": text}
     if grammar:
         quotes["maxItems"] = MAX_QUOTES
     item = {
         "type": "object",
-        "properties": {"id": {"type": "string", "enum": ids}, "quotes": quotes, "rationale": {"type": "string"},
-                       "score": score},
+        "properties": {"id": {"type": "string", "enum": ids}, "quotes": quotes, "rationale": text, "score": score},
         "required": ["id", "quotes", "rationale", "score"],
         "additionalProperties": False,
     }
@@ -159,12 +161,14 @@ def answer_schema(stage: str, ids: list[str], *, grammar: bool = False) -> dict:
         change = {
             "type": "object",
             "properties": {"id": {"type": "string", "enum": ids}, "old_score": _NULLABLE_INT,
-                           "new_score": _NULLABLE_INT, "why": {"type": "string"}},
+                           "new_score": _NULLABLE_INT, "why": text},
             "required": ["id", "old_score", "new_score", "why"],
             "additionalProperties": False,
         }
-        properties = {"critique": {"type": "string"}, "principles": principles,
-                      "changes": {"type": "array", "items": change}}
+        changes: dict[str, Any] = {"type": "array", "items": change}
+        if grammar:
+            changes["maxItems"] = len(ids)
+        properties = {"critique": text, "principles": principles, "changes": changes}
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
