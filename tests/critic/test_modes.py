@@ -124,6 +124,18 @@ def test_truncated_twice_is_not_judged_exit_3_charged_and_truthful(critic, opena
     assert budget.spent > 0
 
 
+def test_a_longer_try_is_held_against_the_budget_before_it_is_made(critic, openai_server, constitution):
+    """The estimate counts judge + revision; the longer try after a cut answer must fit the cap too, or not be made."""
+    from triage.errors import BudgetExceeded
+
+    paper, sections = make_paper()
+    budget = Budget(max_cost_usd=critic.estimate_cost(paper, sections, constitution) * 1.05)
+    openai_server.push("length", "valid", "valid")
+    with pytest.raises(BudgetExceeded):
+        critic.judge(paper, sections, constitution, budget=budget)
+    assert openai_server.calls == 1 and budget.spent <= budget.max_cost_usd and budget.reserved == 0
+
+
 @pytest.mark.parametrize(("step", "mode", "says"), [
     ("html", "json_schema", "a page that is not JSON (HTML or plain text)"),
     ("html", "text", "an HTML page"),

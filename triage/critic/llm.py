@@ -208,6 +208,7 @@ class _Run(CallLog):
         super().__init__()
         self.repairs = 0
         self.mode = ""
+        self.reserve_more: Callable[[float], None] = lambda usd: None
 
 
 # -- the critic -----------------------------------------------------------------------
@@ -305,6 +306,8 @@ class LLMCritic:
         """
         system, user = self.judge_messages(paper, sections, constitution)
         prompt = estimate_tokens(system + user)
+        if self.endpoint.mode not in ("json_schema", "tools"):  # the schema travels in the prompt
+            prompt += estimate_tokens(json.dumps(answer_schema("revise", [p.id for p in constitution.principles])))
         completion = self._max_tokens(constitution)
         revise_prompt = prompt + estimate_tokens(self.templates["revise"].system + self.templates["meta_principles"].text)
         revise_prompt += completion
@@ -315,6 +318,11 @@ class LLMCritic:
         """USD for this usage under the configured price table."""
         s = self.settings
         return (usage.prompt * s.price_per_mtok_prompt + usage.completion * s.price_per_mtok_completion) / 1e6
+
+    def _call_cost(self, messages: list[tuple[str, str]], max_tokens: int) -> float:
+        """Upper estimate of one more call with these messages (the schema in the prompt included)."""
+        prompt = estimate_tokens("".join(text for _, text in messages)) + 600
+        return self.cost(TokenUsage(prompt=prompt, completion=max_tokens))
 
     @staticmethod
     def _max_tokens(constitution: Constitution) -> int:
@@ -330,9 +338,18 @@ class LLMCritic:
         endpoint is down; ``CriticError`` when the endpoint keeps failing.
         """
         run = _Run()
-        reservation = None
+        reserved = 0.0
         if budget is not None:
-            reservation = budget.reserve(self.estimate_cost(paper, sections, constitution), paper.key)
+            reserved = budget.reserve(self.estimate_cost(paper, sections, constitution), paper.key)
+
+        def reserve_more(usd: float) -> None:
+            # A repair or a longer try is a call the estimate did not count: held before it is made, so the
+            # run still stops before its cap rather than after.
+            nonlocal reserved
+            if budget is not None:
+                reserved += budget.reserve(usd, paper.key)
+
+        run.reserve_more = reserve_more
         abstract = sections.abstract or paper.abstract
         source = f"{abstract}\n{sections.conclusion}"
         injections = find_injections(abstract, sections.conclusion)
@@ -358,8 +375,8 @@ class LLMCritic:
             error = str(exc)
             raise
         finally:
-            if reservation is not None:
-                budget.settle(reservation, self.cost(run.usage))
+            if budget is not None:
+                budget.settle(reserved, self.cost(run.usage))
             self._save_trace(paper, sections, constitution, run, verdict, revision_answer, error, injections)
 
     def _verdict(
@@ -445,6 +462,7 @@ class LLMCritic:
                 # Cut short, not wrong: the same question with twice the room.
                 extended = True
                 max_tokens *= 2
+                run.reserve_more(self._call_cost(messages, max_tokens))
                 continue
             if repaired:
                 raise NotJudged(f"{stage}: malformed answer after one repair retry: {reason}",
@@ -454,6 +472,7 @@ class LLMCritic:
             run.repairs += 1
             messages = [*messages, ("assistant", reply.text or "(empty answer)"),
                         ("user", REPAIR_MESSAGE.format(reason=reason, ids=", ".join(ids)))]
+            run.reserve_more(self._call_cost(messages, max_tokens))
 
     # -- the trace ------------------------------------------------------------
 
