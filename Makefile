@@ -31,6 +31,7 @@ demo: $(STAMP) $(SAMPLES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check triage tui tests bench data
+	$(BIN)/mypy
 
 test: $(STAMP) $(SAMPLES) lint
 	$(BIN)/python -m pytest -n 2 -q

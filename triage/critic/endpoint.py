@@ -273,7 +273,8 @@ class Endpoint:
             _MODES_SEEN[self.id] = chosen
             if self.capabilities_file is not None:
                 data = self._remembered()
-                entry = data.get(self.id) if isinstance(data.get(self.id), dict) else {}
+                entry = data.get(self.id)
+                entry = entry if isinstance(entry, dict) else {}
                 refused = {**entry.get("refused", {}), mode: why[:300]}
                 data[self.id] = {"mode": chosen, "refused": refused, "at": datetime.now(UTC).isoformat()}
                 try:
@@ -325,8 +326,8 @@ class Endpoint:
                 raw = self._runnable(stage, sent, mode, max_tokens, temperature).invoke(lc_messages)
                 reply = self._reply(raw, mode, record, log)
             except Exception as exc:  # sorted into what to do next just below
-                reply = self._length_reply(exc, mode, record, log)
-                if reply is None:
+                cut = self._length_reply(exc, mode, record, log)
+                if cut is None:
                     record["elapsed_s"] = round(time.monotonic() - started, 3)
                     kind, why, delay = self._classify(exc, attempt=retries)
                     record["error"] = why
@@ -368,6 +369,7 @@ class Endpoint:
                     record["retry_in_s"] = round(delay, 3)
                     self._sleep(delay)
                     continue
+                reply = cut
             record["elapsed_s"] = round(time.monotonic() - started, 3)
             self.breaker.success()
             return reply
