@@ -35,7 +35,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from triage.critic.constitution import Constitution
-from triage.critic.evidence import is_evidenced
 from triage.models import Decision, PrincipleScore
 
 __all__ = ["Ruling", "rule", "aggregate", "evidence_failure", "MIN_COVERAGE", "MIN_CONFIDENCE",
@@ -49,6 +48,11 @@ MIN_CONFIDENCE = 0.4
 
 EVIDENCE_FAILURE_SHARE = 0.75
 """Share of the scored weight whose quotes fail the check at which an answer is an error, not a verdict."""
+
+
+def is_evidenced(score: PrincipleScore) -> bool:
+    """A score that counts: given (not null) and not flagged by the evidence check (``evidence.verify_scores``)."""
+    return score.score is not None and not score.flagged
 
 
 @dataclass(frozen=True)

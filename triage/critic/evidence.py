@@ -17,7 +17,7 @@ from __future__ import annotations
 from triage.extract import normalize_text
 from triage.models import PrincipleScore, Quote
 
-__all__ = ["verify_quote", "verify_scores", "is_evidenced"]
+__all__ = ["verify_quote", "verify_scores"]
 
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
 
@@ -44,7 +44,3 @@ def verify_scores(scores: list[PrincipleScore], source: str) -> list[PrincipleSc
         checked.append(s.model_copy(update={"quotes": quotes, "flagged": flagged}))
     return checked
 
-
-def is_evidenced(score: PrincipleScore) -> bool:
-    """A score that counts: given (not null) and not flagged by the evidence check."""
-    return score.score is not None and not score.flagged
