@@ -61,7 +61,8 @@ AUTO_ORDER = ("json_schema", "json_object+schema", "json_object", "text")
 
 MAX_RETRY_AFTER_S = 300.0
 TIMEOUT_RETRIES = 1
-_CAPABILITY_WORDS = ("response_format", "json_schema", "json_object", "tool_choice", "tools", "schema")
+# Words a server's refusal names when it cannot do what was asked (not a bare "schema": a database error says it too).
+_CAPABILITY_WORDS = ("response_format", "json_schema", "json_object", "tool_choice", "tools")
 _CAPABILITY_STATUS = (400, 422, 500, 501)
 _MODES_LOCK = threading.Lock()
 _MODES_SEEN: dict[str, str] = {}  # endpoint id -> negotiated mode, for this process
