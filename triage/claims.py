@@ -90,14 +90,17 @@ def claim_score(sentence: str, position: int, total: int, *, conclusion: bool = 
     return score
 
 
-def claim_sentence(text: str, *, conclusion: bool = False, leaned_on: Iterable[str] = ()) -> str:
+def claim_sentence(text: str, *, conclusion: bool = False, leaned_on: Iterable[str] = (),
+                   avoid: Iterable[str] = ()) -> str:
     """The sentence of ``text`` that carries its claim ('' for no sentence).
 
     ``leaned_on`` are sentences a verdict rests on (the critic's verified
     quotes): each one found in ``text`` gets a small bonus, enough to break a
-    tie, never enough to prefer motivation over a measured result.
+    tie, never enough to prefer motivation over a measured result.  Sentences
+    overlapping ``avoid`` (instructions planted for a reviewer) are never chosen.
     """
-    sentences = split_sentences(text)
+    banned = [" ".join(a.split()) for a in avoid if a.strip()]
+    sentences = [s for s in split_sentences(text) if not any(b in s or s in b for b in banned)]
     if not sentences:
         return ""
     leaned = [" ".join(q.split()).rstrip(".") for q in leaned_on if q]

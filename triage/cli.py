@@ -143,6 +143,7 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge and show, but write nothing: not the note, snapshots, statuses, verdicts or the index.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Judge again instead of reusing cached verdicts.")] = False,
 ) -> None:
     """Triage every paper NOTE mentions that is not in its log yet, and append the entries.
 
@@ -157,9 +158,9 @@ def run(
         vault = note.is_dir()
         with progress_bar("triage") as progress:
             if vault:
-                reports = core.run_queue(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)
+                reports = core.run_queue(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost, force=force)
             else:
-                reports = [core.run_note(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost)]
+                reports = [core.run_note(note, dry_run=dry_run, progress=progress, max_cost_usd=max_cost, force=force)]
         if as_json:
             print_json([r.to_dict() for r in reports] if vault else reports[0].to_dict())
         else:
@@ -262,6 +263,7 @@ def score(
     critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Judge again instead of reusing cached verdicts.")] = False,
 ) -> None:
     """Judge papers against the constitution and print the verdicts (the state is not changed)."""
     with handled():
@@ -284,7 +286,7 @@ def score(
             items.append((paper, sections))
         results = []
         # Cached verdicts cost nothing; the rest are judged concurrently, within --max-cost.
-        for result in core.judge_many(items, max_cost_usd=max_cost) if items else []:
+        for result in core.judge_many(items, max_cost_usd=max_cost, force=force) if items else []:
             if result.verdict is None:
                 worst = max(worst, result.exit_code or EXIT_USER)
                 err(f"@{result.key}: {result.error}")
@@ -301,6 +303,8 @@ def score(
                     mark = "" if not p.flagged else "  [unverified quote]"
                     shown = "n/a" if p.score is None else f"{p.score:4.1f}"
                     typer.echo(f"  {p.id:<16} {shown}  {p.rationale}{mark}")
+                for line in _verdict_notes(v.model_dump(mode="json")):
+                    typer.echo(f"  {line}")
         if worst:
             raise typer.Exit(worst)
 
@@ -319,9 +323,21 @@ def verdict_json(v) -> dict:
             for p in v.principles
         ],
         "revision": v.revision,
+        "llm_mode": v.llm_mode,
+        "injections": v.injections,
+        "held_back": v.held_back,
         "tokens": {"prompt": v.tokens.prompt, "completion": v.tokens.completion},
         "cost_usd": v.cost_usd,
     }
+
+
+def _verdict_notes(verdict: dict) -> list[str]:
+    """What the reader should know beyond the scores: planted instructions, a held-back promotion, the LLM mode."""
+    lines = [f"planted instruction (never quoted, held at skim): \"{s}\"" for s in verdict.get("injections") or []]
+    lines += [f"not promoted: {why}" for why in verdict.get("held_back") or []]
+    if verdict.get("llm_mode"):
+        lines.append(f"LLM answered in {verdict['llm_mode']} mode")
+    return lines
 
 
 @app.command()
@@ -345,6 +361,8 @@ def explain(
                 typer.echo(f"  {p['id']:<16} {shown}  {p['rationale']}{'  [flagged]' if p['flagged'] else ''}")
                 for q in p["quotes"]:
                     typer.echo(f"      {'✓' if q['verified'] else '✗ not in the paper:'} \"{q['text']}\"")
+            for line in _verdict_notes(verdict):
+                typer.echo(f"  {line}")
             if verdict["revision"]:
                 typer.echo("\nrevision:\n  " + verdict["revision"].replace("\n", "\n  "))
         if trace is None:
@@ -354,12 +372,16 @@ def explain(
         if not trace.get("ok"):
             typer.echo(f"\nlatest LLM attempt failed: {trace.get('error')}")
         tokens = trace.get("tokens", {})
-        typer.echo(f"\ntrace: {len(trace.get('calls', []))} call(s), {trace.get('retries', 0)} retries, "
+        typer.echo(f"\ntrace: {len(trace.get('calls', []))} call(s) in {trace.get('mode') or '?'} mode, "
+                   f"{trace.get('retries', 0)} retries, "
                    f"{trace.get('repairs', 0)} repairs, {tokens.get('prompt', 0)} prompt + {tokens.get('completion', 0)} "
                    f"completion tokens, ${trace.get('cost_usd', 0):.6f}")
         for call in trace.get("calls", []):
             status = call.get("error") or call.get("problem") or "ok"
-            typer.echo(f"\n=== {call['stage']} (attempt {call['attempt']}, {call.get('elapsed_s', '?')}s): {status} ===")
+            if call.get("finish_reason") == "length":
+                status = f"cut at {call.get('max_tokens', '?')} tokens (finish_reason length); {status}"
+            typer.echo(f"\n=== {call['stage']} (attempt {call['attempt']}, {call.get('mode', '?')} mode, "
+                       f"{call.get('elapsed_s', '?')}s): {status} ===")
             for m in call.get("messages", []):
                 typer.echo(f"--- {m['role']} ---\n{m['content']}")
             if call.get("raw") is not None:

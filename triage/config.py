@@ -45,16 +45,38 @@ def config_file() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_config_dir(APP)) / "config.toml"
 
 
-class LLMSettings(BaseModel):
-    """The OpenAI-compatible endpoint used by the LLM critic."""
+LANGCHAIN_PROVIDERS = frozenset({
+    "anthropic", "azure_ai", "azure_openai", "baseten", "bedrock", "bedrock_converse", "cohere", "deepseek",
+    "fireworks", "google_anthropic_vertex", "google_genai", "google_vertexai", "groq", "huggingface", "ibm", "litellm",
+    "meta", "mistralai", "nvidia", "ollama", "openai", "openrouter", "perplexity", "together", "upstage", "xai",
+})
+"""Provider names ``init_chat_model`` accepts as a ``provider:model`` prefix (langchain 1.x)."""
 
-    model: str = Field(default="gpt-4o-mini", description="Chat model name at the endpoint")
+
+class LLMSettings(BaseModel):
+    """The LLM endpoint used by the LLM critic (any OpenAI-compatible server, or a langchain provider)."""
+
+    model: str = Field(default="gpt-4o-mini", description="Chat model name at the endpoint; 'provider:model' "
+                       "(e.g. 'anthropic:claude-3-5-haiku-latest') uses that langchain provider package if installed")
     base_url: str | None = Field(default=None, description="Endpoint URL; falls back to OPENAI_BASE_URL")
     api_key: str | None = Field(default=None, description="API key; falls back to OPENAI_API_KEY")
-    timeout_s: float = Field(default=60.0, description="Per-request timeout in seconds")
-    max_retries: int = Field(default=3, description="Retries on 429/5xx/timeouts, with backoff")
-    concurrency: int = Field(default=8, description="Papers judged at once in a batch (each is 2 calls in a row)")
+    mode: Literal["auto", "json_schema", "tools", "json_object+schema", "json_object", "text"] = Field(
+        default="auto", description="How to ask for JSON: auto negotiates once per endpoint and model (json_schema, "
+        "else json_object with the schema, else plain json_object, else text) and remembers the answer")
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-call timeout in seconds")
+    max_retries: int = Field(default=3, ge=0, description="Retries on 429/5xx/connection errors, with backoff "
+                             "(a timeout is retried once: it already cost a whole timeout)")
+    breaker_failures: int = Field(default=3, ge=1, description="Failed calls in a row after which the endpoint is "
+                                  "taken as down and the remaining papers are not judged (two timeouts in a row too)")
+    breaker_cooldown_s: float = Field(default=60.0, ge=0, description="Seconds before a down endpoint is tried again")
+    requests_per_second: float | None = Field(default=None, gt=0, description="Cap on calls per second (langchain's "
+                                              "rate limiter), for endpoints with a request quota")
+    concurrency: int = Field(default=8, ge=1, description="Papers judged at once in a batch (each is 2 calls in a "
+                             "row); 1 for a local server that answers one request at a time")
     temperature: float = Field(default=0.0, description="Sampling temperature for judge and revision")
+    samples: int = Field(default=1, ge=1, le=9, description="Judge calls per paper (self-consistency): the median "
+                         "score per principle is kept and their spread lowers the confidence")
+    sample_temperature: float = Field(default=0.7, description="Temperature of the judge calls when samples > 1")
     price_per_mtok_prompt: float = Field(default=0.15, description="USD per million prompt tokens")
     price_per_mtok_completion: float = Field(default=0.60, description="USD per million completion tokens")
 
@@ -66,9 +88,22 @@ class LLMSettings(BaseModel):
         """API key from settings, else the standard OpenAI environment variable."""
         return self.api_key or os.environ.get("OPENAI_API_KEY")
 
+    def provider(self) -> str:
+        """The langchain provider named by ``model`` ('anthropic:…'), else ``openai`` (any compatible endpoint).
+
+        Only langchain's provider names count as a prefix: Ollama's ``llama3:8b`` is a model name.
+        """
+        prefix, sep, _ = self.model.partition(":")
+        return prefix if sep and prefix in LANGCHAIN_PROVIDERS else "openai"
+
+    def model_name(self) -> str:
+        """``model`` without its provider prefix, as the endpoint knows it."""
+        prefix, sep, rest = self.model.partition(":")
+        return rest if sep and prefix in LANGCHAIN_PROVIDERS else self.model
+
     def configured(self) -> bool:
-        """True when an endpoint or key is available, so the LLM critic can run."""
-        return bool(self.resolved_api_key() or self.resolved_base_url())
+        """True when an endpoint, a key or a non-OpenAI provider is set, so the LLM critic can run."""
+        return bool(self.resolved_api_key() or self.resolved_base_url()) or self.provider() != "openai"
 
 
 class EmbeddingSettings(BaseModel):

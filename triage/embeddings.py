@@ -22,10 +22,13 @@ import subprocess
 import sys
 import threading
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from triage.config import EmbeddingSettings, LLMSettings
 from triage.errors import ConfigError, CriticError
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 __all__ = ["Embedder", "get_embedder", "LocalMiniLM", "ChildProcessMiniLM", "OpenAIEmbedder"]
 
@@ -49,8 +52,8 @@ class LocalMiniLM:
     def __init__(self, batch_size: int = 64) -> None:
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._model = None
-        self._onnx = None
+        self._model: Any = None  # a SentenceTransformer, loaded on first use
+        self._onnx: Any = None  # chromadb's ONNX MiniLM when the PyPI model package is missing
 
     def _load(self) -> None:
         # Never let a model hub be contacted: these machines (and many laptops on
@@ -123,7 +126,8 @@ class ChildProcessMiniLM:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
-        self._requests = self._replies = None
+        self._requests: Connection | None = None
+        self._replies: Connection | None = None
         atexit.register(self.close)  # once per embedder, however often its child is restarted
 
     def _start(self) -> None:

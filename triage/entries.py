@@ -37,10 +37,12 @@ def key_sentence(text: str, verdict: Verdict | None = None, *, conclusion: bool 
     The verdict's verified quotes, from the principles that decided it, break
     ties: of two sentences that state a result, the one the verdict rests on.
     """
-    leaned = []
+    leaned: list[str] = []
+    avoid: list[str] = []
     if verdict is not None:
         leaned = [q.text for p in verdict.top_principles(len(verdict.principles)) for q in p.quotes if q.verified]
-    return claim_sentence(text, conclusion=conclusion, leaned_on=leaned)
+        avoid = verdict.injections  # a sentence addressing the reviewer is never the paper's claim
+    return claim_sentence(text, conclusion=conclusion, leaned_on=leaned, avoid=avoid)
 
 
 def is_critic_entry(children: list[str]) -> bool:
@@ -61,7 +63,8 @@ def is_critic_entry(children: list[str]) -> bool:
 def verdict_line(verdict: Verdict) -> str:
     """One line: decision, score, confidence, critic and the top principles."""
     # A principle the paper is not close to at all is no reason, whatever its rank.
-    top = ", ".join(f"{p.id} {p.score:.1f}" for p in verdict.top_principles(2) if p.score)
+    top = ", ".join(f"{p.id} {p.score:.1f}" + (" (against)" if p.against else "")
+                    for p in verdict.top_principles(2) if p.score)
     flagged = [p.id for p in verdict.principles if p.flagged]
     basis = f" · {verdict.basis}" if verdict.basis and verdict.basis != FULL_BASIS else ""
     line = (

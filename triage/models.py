@@ -164,7 +164,8 @@ class PrincipleScore(BaseModel):
     weight: float = 1.0
     rationale: str = ""
     quotes: list[Quote] = Field(default_factory=list)
-    flagged: bool = Field(default=False, description="A cited quote could not be verified")
+    flagged: bool = Field(default=False, description="A score none of whose quotes could be verified")
+    against: bool = Field(default=False, description="The principle counts against a paper (from the constitution)")
 
 
 class TokenUsage(BaseModel):
@@ -184,6 +185,12 @@ class Verdict(BaseModel):
     critic: str = Field(description="Which critic produced it, e.g. 'offline:all-MiniLM-L6-v2'")
     principles: list[PrincipleScore] = Field(default_factory=list)
     revision: str = Field(default="", description="What the self-critique changed and why")
+    llm_mode: str = Field(default="", description="How the LLM endpoint was asked for JSON: json_schema, tools, "
+                          "json_object or text ('' for a critic without an LLM)")
+    injections: list[str] = Field(default_factory=list, description="Sentences of the paper that address a model or "
+                                  "reviewer with instructions: never quoted, and the decision is at most skim")
+    held_back: list[str] = Field(default_factory=list, description="Rules that kept the decision below what the "
+                                 "score earns, e.g. too little of the constitution covered")
     tokens: TokenUsage = Field(default_factory=TokenUsage)
     cost_usd: float = 0.0
     constitution_hash: str = ""
@@ -193,9 +200,22 @@ class Verdict(BaseModel):
     created_at: datetime = Field(default_factory=utcnow)
 
     def top_principles(self, n: int = 2) -> list[PrincipleScore]:
-        """The principles that pushed the score hardest, best first."""
-        scored = [p for p in self.principles if p.score is not None]
-        return sorted(scored, key=lambda p: (p.score or 0.0) * p.weight, reverse=True)[:n]
+        """The principles that weighed most in the decision, most first.
+
+        A principle's pull is its weight times its value to the reader (an
+        ``against`` principle counts inverted: 10 - score, as in the mean).  A
+        promotion or a skim lists the strongest pulls up, a drop the strongest
+        pulls down; a principle without a score, or whose quotes did not verify,
+        did not count and is never named.
+        """
+        counted = [p for p in self.principles if p.score is not None and not p.flagged]
+
+        def value(p: PrincipleScore) -> float:
+            return 10.0 - (p.score or 0.0) if p.against else (p.score or 0.0)
+
+        if self.decision is Decision.DROP:
+            return sorted(counted, key=lambda p: p.weight * (10.0 - value(p)), reverse=True)[:n]
+        return sorted(counted, key=lambda p: p.weight * value(p), reverse=True)[:n]
 
 
 class Transition(BaseModel):

@@ -12,6 +12,7 @@ turn errors into exit codes, notifications or JSON.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -201,15 +202,28 @@ class Triage:
             return self._critic
 
     def make_critic(self, kind: str) -> Critic:
-        """Build a critic by kind: ``offline``, ``llm`` or ``auto``."""
+        """Build a critic by kind: ``offline``, ``llm`` or ``auto``.
+
+        ``auto`` is the LLM critic when an endpoint is configured and answers,
+        else the offline critic: a configured endpoint that cannot be reached
+        costs one warning (logged), not the run.
+        """
         if kind == "auto":
             kind = "llm" if self.settings.llm.configured() else "offline"
+            if kind == "llm":
+                from triage.critic.endpoint import probe
+
+                if why := probe(self.settings.llm):
+                    logging.getLogger("triage.critic").warning(
+                        "warning: the LLM endpoint is not reachable (%s): the offline critic judges instead", why)
+                    kind = "offline"
         if kind == "llm":
             from triage.critic.llm import LLMCritic
 
             if not self.settings.llm.configured():
                 raise ConfigError("the LLM critic needs an endpoint", hint="set OPENAI_API_KEY and/or OPENAI_BASE_URL")
-            return LLMCritic(self.settings.llm, trace_dir=self.traces_dir)
+            return LLMCritic(self.settings.llm, trace_dir=self.traces_dir,
+                             capabilities_file=self.settings.cache_dir / "llm-modes.json")
         from triage.critic.offline import PersonalCritic
 
         return PersonalCritic(self.embedder, self.reader_model)
@@ -390,15 +404,17 @@ class Triage:
             "warnings": [*sections.warnings, f"no abstract in the PDF: the abstract from {paper.resolved_by or 'metadata'}"],
         })
 
-    def judge(self, paper: Paper, sections: Sections, *, critic: Critic | None = None) -> tuple[Verdict, bool]:
-        """A verdict for the paper, from the cache when nothing changed; returns (verdict, cached).
+    def judge(self, paper: Paper, sections: Sections, *, critic: Critic | None = None,
+              force: bool = False) -> tuple[Verdict, bool]:
+        """A verdict for the paper, from the cache when nothing changed (``force``: judged again); (verdict, cached).
 
         ``NotJudged`` when there is no text to judge: never a 0.0 from nothing.
         """
         critic = critic or self.critic
         constitution = self.constitution
         _require_text(paper, sections)
-        cached = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name, critic.prompt_version)
+        cached = None if force else self.state.cached_verdict(sections.sha256, constitution.hash, critic.name,
+                                                              critic.prompt_version)
         if cached is not None:
             return cached.model_copy(update={"key": paper.key}), True
         verdict = critic.judge(paper, sections, constitution)
@@ -436,12 +452,15 @@ class Triage:
         max_cost_usd: float | None = None,
         progress: Progress | None = None,
         save: bool = True,
+        force: bool = False,
     ) -> list[BatchResult]:
-        """Verdicts for many papers: cached ones with no call, the rest concurrently within the budget.
+        """Verdicts for many papers: cached ones with no call (``force``: none), the rest concurrently within the budget.
 
         Results come back in input order; each is ``ok`` (verdict saved, like
         ``judge``), ``error`` (the reason) or ``budget`` (not judged: the run's
-        cap would have been exceeded).  One paper's failure never stops the others.
+        cap would have been exceeded).  One paper's failure never stops the
+        others; an LLM endpoint that keeps failing trips its circuit breaker and
+        the papers left fail at once as "not judged: endpoint down".
         ``save=False`` (a dry run) keeps new verdicts out of the state.
         """
         from triage.critic.batch import Budget, judge_batch
@@ -458,7 +477,7 @@ class Triage:
                 results[i] = BatchResult(key=paper.key, status="error", error=str(exc), exit_code=exc.exit_code)
                 continue
             hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name,
-                                            critic.prompt_version) if known else None
+                                            critic.prompt_version) if known and not force else None
             if hit is not None:
                 results[i] = BatchResult(key=paper.key, status="ok", verdict=hit.model_copy(update={"key": paper.key}),
                                          cached=True)
@@ -477,6 +496,8 @@ class Triage:
         # Only a critic that waits on the network gains from concurrency; the
         # embedding critic is CPU-bound and runs one paper at a time.
         concurrency = self.settings.llm.concurrency if critic.name.startswith("llm:") else 1
+        if progress and todo and critic.name.startswith("llm:"):
+            progress(f"judging with {critic.name}, each call up to {self.settings.llm.timeout_s:g} s", done, len(items))
         batch = judge_batch([items[i] for i in todo], critic, constitution, concurrency=concurrency,
                             budget=Budget(max_cost_usd), on_result=on_result)
         results.update(zip(todo, batch))
@@ -687,10 +708,12 @@ class Triage:
         critic: Critic | None = None,
         max_cost_usd: float | None = None,
         only: set[str] | None = None,
+        force: bool = False,
     ) -> RunReport:
         """Triage every paper the note mentions that has no entry in its log yet, and append entries.
 
-        ``only`` narrows that to some keys (``run_queue`` sends each paper to one note).
+        ``only`` narrows that to some keys (``run_queue`` sends each paper to one note);
+        ``force`` judges them again instead of reusing cached verdicts.
 
         Papers that fail (unknown key, broken PDF, a critic error…) are reported
         and get no entry; a paper the critic failed on is marked ``error`` with
@@ -736,7 +759,7 @@ class Triage:
             except TriageError as exc:
                 failed[key] = exc
         judged = dict(zip(added, self.judge_many(list(added.values()), critic=critic, max_cost_usd=max_cost_usd,
-                                                 progress=progress, save=not dry_run))) if added else {}
+                                                 progress=progress, save=not dry_run, force=force))) if added else {}
         for key in pending:
             if key in failed:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(failed[key]),
@@ -774,6 +797,7 @@ class Triage:
         progress: Progress | None = None,
         critic: Critic | None = None,
         max_cost_usd: float | None = None,
+        force: bool = False,
     ) -> list[RunReport]:
         """Triage the queue of a folder of notes: every paper they mention that none of them has an entry for.
 
@@ -797,7 +821,7 @@ class Triage:
         for path in sorted(by_note):
             left = None if max_cost_usd is None else max(0.0, max_cost_usd - spent)
             report = self.run_note(path, dry_run=dry_run, progress=progress, critic=critic, max_cost_usd=left,
-                                   only=by_note[path])
+                                   only=by_note[path], force=force)
             spent += sum(o.verdict.cost_usd for o in report.outcomes if o.verdict and not o.cached)
             reports.append(report)
         return reports

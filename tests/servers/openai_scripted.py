@@ -2,10 +2,16 @@
 
 It speaks the protocol the real client uses — ``POST /v1/chat/completions``
 with ``response_format: {"type": "json_schema", ...}`` (what langchain-openai's
-``with_structured_output(method="json_schema")`` sends), answering with the JSON
-in ``message.content``; or with ``tools`` + ``tool_choice`` (``function_calling``),
-answering with a tool call — so the real ``openai`` client, through langchain,
-talks HTTP to it.
+``with_structured_output(method="json_schema")`` sends), ``{"type":
+"json_object"}`` (``json_mode``, optionally with llama-cpp-python's ``schema``
+field) or none (plain text), answering with the JSON in ``message.content``; or
+with ``tools`` + ``tool_choice`` (``function_calling``), answering with a tool
+call — so the real ``openai`` client, through langchain, talks HTTP to it.
+
+Like the servers people run, it can refuse what it does not support:
+``accepts`` lists the ``response_format`` types it takes (a refused one gets
+``refusal`` — by default llama-cpp-python's HTTP 500 naming ``response_format``),
+``schema_field`` whether ``json_object`` may carry a ``schema``.
 
 Valid answers are generated from the request: the principle ids are read from
 the prompt's ``- id (weight N…)`` lines and the quotes are sentences copied from
@@ -14,12 +20,23 @@ takes the next step of a script (``push``), or of a script chosen by a substring
 of the prompt (``push_for``, for concurrent batches), else ``default``:
 
     "valid"          a generated structured answer
+    "prose"          the same JSON, wrapped in prose and a markdown fence
     "invalid_json"   content that is not JSON
     "bad_schema"     JSON that misses the schema
+    "string_score"   valid, but every score a string ("7")
     "bad_quote"      valid, but the first principle quotes a sentence not in the paper
-    "obey"           valid, but every score 10 (a model that followed an injected instruction)
+    "one_bad_quote"  valid, and every principle cites one more quote, not in the paper
+    "imprecise"      every principle quotes one sentence shortened with "…" and a word changed
+    "nulls"          null on every principle but the last in favour (9) and the against ones (0)
+    "obey"           every score 10, the planted instruction quoted beside a real sentence (a model that obeyed it)
+    "obey_only"      every score 10 and the planted instruction the only quote
+    "length"         half of a valid answer, ``finish_reason: "length"``
     ("429", s)       HTTP 429 with ``Retry-After: s``
     "500"            HTTP 500
+    ("status", n, m) HTTP n with error message m (401, 404…)
+    "html"           200 with an HTML page
+    "empty"          200 with an empty body
+    "no_choices"     200 with ``"choices": []``
     ("hang", s)      answers nothing for ``s`` seconds (past the client's timeout)
 
 ``delay`` adds a per-call latency; ``requests`` records every request body.
@@ -42,6 +59,9 @@ FENCE = re.compile(r"<paper_untrusted>\n(.*?)\n</paper_untrusted>", re.S)
 PRINCIPLE = re.compile(r"^- ([a-z0-9][a-z0-9_-]*) \(weight [^)]*?(, against)?\):", re.M)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 NOT_IN_PAPER = "This sentence was never written in the paper under review."
+PLANTED = re.compile(r"[^.]*(?:instructions|10/10)[^.]*\.")
+LLAMA_CPP_REFUSAL = (500, "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                          "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}]")
 
 Step = Any
 
@@ -51,12 +71,16 @@ class ScriptedOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.arrived: list[float] = []  # time.monotonic() of each request, for timing the breaker
         self.script: deque[Step] = deque()
         self.scripts_for: list[tuple[str, deque[Step]]] = []
         self.default: Step = "valid"
         self.delay = 0.0
         self.scores: dict[str, int] = {}
         self.revise_change = True
+        self.accepts: set[str] = {"json_schema", "json_object", "text", "tools"}
+        self.schema_field = True
+        self.refusal: tuple[int, str] = LLAMA_CPP_REFUSAL
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -114,6 +138,12 @@ class ScriptedOpenAI:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 owner._handle(self)
 
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path.rstrip("/") == "/v1/models":
+                    owner._send(self, 200, {"object": "list", "data": [{"id": "scripted-model", "object": "model"}]})
+                else:
+                    owner._send(self, 404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         server.block_on_close = False
@@ -139,6 +169,7 @@ class ScriptedOpenAI:
             return
         with self._lock:
             self.requests.append(body)
+            self.arrived.append(time.monotonic())
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -156,16 +187,45 @@ class ScriptedOpenAI:
             if step == "500":
                 self._send(h, 500, {"error": {"message": "boom", "type": "server_error"}})
                 return
-            self._send(h, 200, self._completion(body, step))
+            if isinstance(step, tuple) and step[0] == "status":
+                self._send(h, int(step[1]), {"error": {"message": step[2], "type": "invalid_request_error"}})
+                return
+            if refused := self._refuses(body):
+                self._send(h, refused[0], {"error": {"message": refused[1], "type": "invalid_request_error"}})
+                return
+            if step == "html":
+                self._send_raw(h, 200, b"<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>",
+                               "text/html")
+                return
+            if step == "empty":
+                self._send_raw(h, 200, b"", "application/json")
+                return
+            completion = self._completion(body, step)
+            if step == "no_choices":
+                completion["choices"] = []
+            self._send(h, 200, completion)
         finally:
             with self._lock:
                 self.in_flight -= 1
 
+    def _refuses(self, body: dict) -> tuple[int, str] | None:
+        """What a server that lacks the requested feature answers, or None."""
+        rf = body.get("response_format")
+        kind = rf.get("type") if rf else ("tools" if body.get("tools") else "text")
+        if kind not in self.accepts:
+            return self.refusal
+        if kind == "json_object" and "schema" in rf and not self.schema_field:
+            return 400, "Unrecognized request argument supplied: response_format.schema"
+        return None
+
     def _send(self, h: BaseHTTPRequestHandler, status: int, payload: dict, headers: dict | None = None) -> None:
-        data = json.dumps(payload).encode()
+        self._send_raw(h, status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_raw(self, h: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str,
+                  headers: dict | None = None) -> None:
         try:
             h.send_response(status)
-            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Type", content_type)
             h.send_header("Content-Length", str(len(data)))
             for k, v in (headers or {}).items():
                 h.send_header(k, v)
@@ -179,28 +239,32 @@ class ScriptedOpenAI:
         user = next((m["content"] for m in messages if m.get("role") == "user"), "")
         if isinstance(user, list):
             user = " ".join(part.get("text", "") for part in user)
-        stage = "judge"
+        stage = "revise" if "<draft_untrusted>" in user else "judge"
         if rf := body.get("response_format"):
-            stage = rf.get("json_schema", {}).get("name", "judge")
+            stage = rf.get("json_schema", {}).get("name", stage)
         elif tools := body.get("tools"):
             stage = tools[0]["function"]["name"]
 
+        finish = "stop"
         if step == "invalid_json":
             content = '{"principles": [ {"id": "oops", this is not json'
         elif step == "bad_schema":
             content = json.dumps({"verdict": "great paper", "score": 11})
         else:
             content = json.dumps(self.answer(stage, user, step))
+            if step == "prose":
+                content = f"Sure! Here is my judgement of the paper:\n```json\n{content}\n```\nLet me know if you need more."
+            elif step == "length":
+                content, finish = content[: len(content) // 2], "length"
 
         usage = {"prompt_tokens": sum(len(str(m.get("content") or "")) for m in messages) // 4,
                  "completion_tokens": len(content) // 4}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
-        finish = "stop"
         if body.get("tools") and not body.get("response_format"):
             message = {"role": "assistant", "content": None, "tool_calls": [
                 {"id": "call_1", "type": "function", "function": {"name": stage, "arguments": content}}]}
-            finish = "tool_calls"
+            finish = "tool_calls" if finish == "stop" else finish
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -218,17 +282,33 @@ class ScriptedOpenAI:
         # Drop the "Title: …" line and the "Abstract:" / "Conclusion:" labels the prompt adds.
         body = " ".join(line for line in paper.splitlines() if not line.startswith("Title:") and not line.endswith(":"))
         sentences = [s.strip() for s in SENTENCE_END.split(" ".join(body.split())) if len(s.split()) >= 6]
+        planted = [s.strip() for s in PLANTED.findall(body)]
+        last_in_favour = max((i for i, (_, against) in enumerate(principles) if not against), default=-1)
         items = []
         for i, (pid, against) in enumerate(principles):
-            score = 10 if step == "obey" else self.scores.get(pid, 2 if against else 7)
+            score: Any = self.scores.get(pid, 2 if against else 7)
             quotes = [sentences[i % len(sentences)]] if sentences else []
-            if step == "bad_quote" and i == 0:
+            if step == "obey":
+                score, quotes = 10, [*quotes, *planted[:1]]
+            elif step == "obey_only":
+                score, quotes = 10, planted[:1] or quotes
+            elif step == "bad_quote" and i == 0:
                 quotes = [NOT_IN_PAPER]
-            items.append({"id": pid, "score": score if quotes else None,
-                          "rationale": f"The text speaks to {pid}.", "quotes": quotes})
+            elif step == "one_bad_quote":
+                quotes = [*quotes, NOT_IN_PAPER]
+            elif step == "imprecise" and quotes:
+                words = quotes[0].split()
+                quotes = [" ".join(["This", *words[1:5], "…", *words[-4:]])]
+            elif step == "nulls":
+                score = 0 if against else (9 if i == last_in_favour else None)
+                quotes = quotes if score is not None else []
+            if step == "string_score" and score is not None:
+                score = str(score)
+            items.append({"id": pid, "quotes": quotes, "rationale": f"The text speaks to {pid}.",
+                          "score": score if quotes or step == "nulls" else None})
         if stage == "revise":
             changes = []
-            if self.revise_change and items and items[0]["score"] is not None and step != "obey":
+            if self.revise_change and items and isinstance(items[0]["score"], int) and step not in ("obey", "obey_only", "nulls"):
                 old = items[0]["score"]
                 items[0]["score"] = max(0, old - 1)
                 changes.append({"id": items[0]["id"], "old_score": old, "new_score": items[0]["score"],

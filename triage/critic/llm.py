@@ -1,71 +1,76 @@
-"""The LLM critic: judge, self-critique and revise, check the evidence, aggregate.
+"""The LLM critic: judge, self-critique and revise, check the evidence, decide by rule.
 
-One verdict is two structured-output calls to an OpenAI-compatible Chat
-Completions endpoint through langchain (``ChatOpenAI.with_structured_output``,
-``method="json_schema"``, ``include_raw=True``):
+One verdict is two calls through ``endpoint.Endpoint`` (which negotiates the JSON
+mode the server supports, retries, and stops calling a dead endpoint):
 
-1. **judge** — per principle a score 0-10 or null ("insufficient evidence"), a
-   rationale and 1-3 quotes copied from the abstract or conclusion;
+1. **judge** — per principle 1-3 quotes copied from the abstract or conclusion,
+   a rationale, then a score on the anchored 0 / 3 / 6 / 10 scale or null
+   ("insufficient evidence").  With ``llm.samples > 1`` the judge call is made
+   that many times at ``llm.sample_temperature``; the median score per principle
+   is kept (with that sample's quotes) and the samples' spread lowers the confidence;
 2. **revise** — the model reviews its draft against ``prompts/meta_principles.md``
-   (quotes support scores, no hype, no instruction from the paper followed,
-   consistency) and returns revised scores and what changed and why;
+   and returns revised scores and what changed and why.  The draft repeats paper
+   text, so it is fenced as untrusted too.
 
-then, in code, every quote is matched against the extracted text
-(``evidence.verify_scores``: a principle with an unverified quote, or a score
-with no quote, is flagged and left out of the mean) and ``aggregate`` gives the
-weighted score, decision and confidence.
+Then, in code: sentences of the paper that address a model with instructions
+(``injection.find_injections``) are never quotes and cap the decision at skim;
+every quote is matched against the extracted text (``evidence.verify_scores``:
+one bad quote costs that quote, a principle with no verified quote is flagged);
+an answer whose evidence fails almost everywhere is ``NotJudged`` (no verdict,
+nothing cached or written); and ``decide.rule`` gives the score, decision and
+confidence.
+
+Answers are parsed strictly: the first JSON object of the text, validated by
+pydantic models in strict mode (a score must be an integer 0-10 or null, not
+"7").  A malformed answer gets exactly one repair call that says what was wrong;
+an answer cut by the token limit gets one more call with twice the budget.
+Every token is charged, used or not.
 
 Only the abstract and conclusion ever reach the model, inside the
-``<paper_untrusted>`` fence (see ``prompts.fence_untrusted``).  The client's own
-retries are off (``max_retries=0``): this module retries 429 (honouring
-``Retry-After``), 5xx, timeouts and connection errors with exponential backoff,
-counts them, and gives malformed output (not JSON, or not the schema) exactly
-one repair retry that says what was wrong.  Anything else is a ``CriticError``.
-
-Every call is recorded in a trace (messages, raw answers, usage, retries,
-errors) written as JSON next to the state, one file per verdict cache key, so
-``triage explain KEY`` can show how a verdict came about.  Traces are files
-rather than SQLite rows because they are large (two prompts and two answers per
-paper), read only when the reader asks, and cheap to delete without touching
-the audit trail.
-
-langchain and openai are imported only here, and only when a critic is built.
+``<paper_untrusted>`` fence (see ``prompts.fence_untrusted``).  Every call is
+recorded in a trace (messages, mode, raw answers, usage, retries, errors) written
+as JSON next to the state, one file per verdict cache key, so ``triage explain
+KEY`` can show how a verdict came about.  Traces are files rather than SQLite
+rows because they are large, read only when the reader asks, and cheap to delete
+without touching the audit trail.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
-import random
 import re
-import threading
+import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from triage.atomic import write_atomic
 from triage.config import LLMSettings
-from triage.critic.base import aggregate
 from triage.critic.constitution import Constitution
+from triage.critic.decide import evidence_failure, rule
+from triage.critic.endpoint import CallLog, Endpoint, Reply
 from triage.critic.evidence import verify_quote, verify_scores
-from triage.critic.prompts import FENCE_TAG, PROMPT_VERSION, Template, fence_untrusted, load_templates
-from triage.errors import ConfigError, CriticError
+from triage.critic.injection import find_injections, overlaps
+from triage.critic.prompts import DRAFT_TAG, FENCE_TAG, PROMPT_VERSION, Template, fence_untrusted, load_templates
+from triage.errors import NotJudged, TriageError
 from triage.models import Paper, PrincipleScore, Quote, Sections, TokenUsage, Verdict
 
 __all__ = [
     "LLMCritic",
     "JudgeAnswer",
     "RevisionAnswer",
+    "answer_schema",
     "estimate_tokens",
     "trace_path",
     "read_trace",
     "MAX_ABSTRACT_CHARS",
     "MAX_CONCLUSION_CHARS",
+    "INJECTION_CAP",
 ]
 
 MAX_ABSTRACT_CHARS = 3000
@@ -73,11 +78,11 @@ MAX_CONCLUSION_CHARS = 5000
 """Caps that keep the judge prompt under ~3,000 tokens whatever the paper; quotes are still checked against the full text."""
 
 MAX_QUOTES = 3
-MAX_RETRY_AFTER_S = 300.0
+INJECTION_CAP = "the paper addresses the model with instructions: held at skim"
 REPAIR_MESSAGE = (
     "Your previous answer could not be used: {reason}. Answer again with only a JSON object that matches the "
-    "schema exactly: one item per principle id ({ids}), score an integer 0-10 or null, 1 to 3 quotes copied verbatim "
-    "from inside the fence."
+    "schema exactly: one item per principle id ({ids}), each with quotes (1 to 3 passages copied verbatim from "
+    "inside the fence), rationale, and score (an integer 0-10, or null)."
 )
 
 
@@ -85,20 +90,20 @@ REPAIR_MESSAGE = (
 
 
 class JudgedPrinciple(BaseModel):
-    """The model's judgement of one principle."""
+    """The model's judgement of one principle: quotes first, then the rationale, then the score."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str
-    score: int | None
-    rationale: str
     quotes: list[str]
+    rationale: str
+    score: int | None
 
 
 class JudgeAnswer(BaseModel):
     """The judge call's answer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     principles: list[JudgedPrinciple]
 
@@ -106,7 +111,7 @@ class JudgeAnswer(BaseModel):
 class ScoreChange(BaseModel):
     """One score the revision changed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str
     old_score: int | None
@@ -117,18 +122,54 @@ class ScoreChange(BaseModel):
 class RevisionAnswer(BaseModel):
     """The self-critique and revision call's answer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     critique: str
     principles: list[JudgedPrinciple]
     changes: list[ScoreChange]
 
 
-def _response_schema(name: str, model: type[BaseModel]) -> dict:
-    # A JSON-schema dict (not the pydantic class) so langchain sends it as
-    # response_format and hands back the raw text even when it does not parse:
-    # the repair retry needs it.  Strict mode: every field required, no extras.
-    return {"name": name, "schema": model.model_json_schema(), "strict": True}
+_NULLABLE_INT = {"anyOf": [{"type": "integer"}, {"type": "null"}]}
+
+
+def answer_schema(stage: str, ids: list[str], *, grammar: bool = False) -> dict:
+    """The JSON schema of a stage's answer, principle ids enumerated.
+
+    ``grammar`` adds the bounds a server-side grammar can enforce (one item per
+    principle, scores 0-10, at most three quotes, strings of at most 400
+    characters) but OpenAI's strict mode does not accept; the models above check
+    the first three either way.
+    """
+    score = ({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 10}, {"type": "null"}]} if grammar
+             else _NULLABLE_INT)
+    # A small model under a grammar can ramble inside a string until the token limit: bound the strings.
+    text = {"type": "string", "maxLength": 400} if grammar else {"type": "string"}
+    quotes: dict[str, Any] = {"type": "array", "items": text}
+    if grammar:
+        quotes["maxItems"] = MAX_QUOTES
+    item = {
+        "type": "object",
+        "properties": {"id": {"type": "string", "enum": ids}, "quotes": quotes, "rationale": text, "score": score},
+        "required": ["id", "quotes", "rationale", "score"],
+        "additionalProperties": False,
+    }
+    principles: dict[str, Any] = {"type": "array", "items": item}
+    if grammar:
+        principles.update(minItems=len(ids), maxItems=len(ids))
+    properties: dict[str, Any] = {"principles": principles}
+    if stage == "revise":
+        change = {
+            "type": "object",
+            "properties": {"id": {"type": "string", "enum": ids}, "old_score": _NULLABLE_INT,
+                           "new_score": _NULLABLE_INT, "why": text},
+            "required": ["id", "old_score", "new_score", "why"],
+            "additionalProperties": False,
+        }
+        changes: dict[str, Any] = {"type": "array", "items": change}
+        if grammar:
+            changes["maxItems"] = len(ids)
+        properties = {"critique": text, "principles": principles, "changes": changes}
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
 # -- tokens, traces ---------------------------------------------------------------------
@@ -160,21 +201,21 @@ def read_trace(path: Path) -> dict | None:
         return None
 
 
-class _Run:
-    """Per-verdict bookkeeping: usage summed over calls, the trace, retries."""
+class _Run(CallLog):
+    """Per-verdict bookkeeping: the call log plus repairs and the mode the answers came in."""
 
     def __init__(self) -> None:
-        self.usage = TokenUsage()
-        self.calls: list[dict] = []
-        self.retries = 0
+        super().__init__()
         self.repairs = 0
+        self.mode = ""
+        self.reserve_more: Callable[[float], None] = lambda usd: None
 
 
 # -- the critic -----------------------------------------------------------------------
 
 
 class LLMCritic:
-    """Judges papers with an LLM at an OpenAI-compatible endpoint; implements ``Critic``."""
+    """Judges papers with an LLM (any OpenAI-compatible endpoint or langchain provider); implements ``Critic``."""
 
     def __init__(
         self,
@@ -183,49 +224,26 @@ class LLMCritic:
         http_client: Any = None,
         trace_dir: Path | None = None,
         prompts_dir: Path | None = None,
+        capabilities_file: Path | None = None,
         backoff_s: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``http_client`` (an ``httpx.Client``) points the calls anywhere; ``trace_dir`` keeps traces."""
+        """``http_client`` (an ``httpx.Client``) points the calls anywhere; ``trace_dir`` keeps traces;
+        ``capabilities_file`` remembers which JSON mode each endpoint accepts."""
         self.settings = settings
         self.name = f"llm:{settings.model}"
         self.templates: dict[str, Template] = load_templates(prompts_dir)
-        self.prompt_version = PROMPT_VERSION if prompts_dir is None else _version_for(prompts_dir)
+        version = PROMPT_VERSION if prompts_dir is None else _version_for(prompts_dir)
+        # More samples make a different verdict: not the same cache entry.
+        self.prompt_version = version if settings.samples == 1 else f"{version}+s{settings.samples}"
         self.trace_dir = trace_dir
-        self.backoff_s = backoff_s
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self.calls_made = 0
-        """HTTP requests sent (including retries and repairs), for tests and benches."""
+        self.endpoint = Endpoint(settings, http_client=http_client, capabilities_file=capabilities_file,
+                                 backoff_base_s=backoff_s, sleep=sleep)
 
-        base_url, api_key = settings.resolved_base_url(), settings.resolved_api_key()
-        if not (base_url or api_key):
-            raise ConfigError("the LLM critic needs an endpoint", hint="set OPENAI_API_KEY and/or OPENAI_BASE_URL")
-        from langchain_openai import ChatOpenAI
-
-        self._chat = ChatOpenAI(
-            model=settings.model,
-            base_url=base_url,
-            # Local servers (Ollama, vLLM) accept any key; the client insists on one.
-            api_key=SecretStr(api_key or "not-needed"),
-            timeout=settings.timeout_s,
-            max_retries=0,  # we retry ourselves, so Retry-After is honoured and counted
-            temperature=settings.temperature,
-            http_client=http_client,
-            use_responses_api=False,  # Chat Completions: what every compatible endpoint speaks
-        )
-        self._runnables: dict[tuple[str, int], Any] = {}
-
-    def _runnable(self, stage: str, max_tokens: int) -> Any:
-        # One structured-output runnable per (stage, completion limit); the limit
-        # depends on the constitution's size, and bounds the cost the budget reserves.
-        with self._lock:
-            key = (stage, max_tokens)
-            if key not in self._runnables:
-                schema = _response_schema(stage, JudgeAnswer if stage == "judge" else RevisionAnswer)
-                chat = self._chat.model_copy(update={"max_tokens": max_tokens})
-                self._runnables[key] = chat.with_structured_output(schema, method="json_schema", include_raw=True)
-            return self._runnables[key]
+    @property
+    def calls_made(self) -> int:
+        """HTTP requests sent (including retries, repairs and mode probes), for tests and benches."""
+        return self.endpoint.calls_made
 
     # -- prompts --------------------------------------------------------------
 
@@ -257,38 +275,54 @@ class LLMCritic:
         )
 
     def revise_messages(
-        self, paper: Paper, sections: Sections, constitution: Constitution, draft: JudgeAnswer, source: str
+        self, paper: Paper, sections: Sections, constitution: Constitution, draft: JudgeAnswer, source: str,
+        injections: list[str] | None = None,
     ) -> tuple[str, str]:
         """The revision call's messages; the draft carries the code's quote check, so the model sees its misses."""
         items = []
         for p in draft.principles:
-            quotes = [{"text": q, "found_verbatim_in_paper": verify_quote(q, source)} for q in p.quotes]
-            items.append({"id": p.id, "score": p.score, "rationale": p.rationale, "quotes": quotes})
+            quotes: list[dict[str, Any]] = []
+            for q in p.quotes:
+                shown: dict[str, Any] = {"text": q, "found_verbatim_in_paper": verify_quote(q, source)}
+                if injections and overlaps(q, injections):
+                    shown["planted_instruction"] = True
+                quotes.append(shown)
+            items.append({"id": p.id, "quotes": quotes, "rationale": p.rationale, "score": p.score})
+        draft_text = json.dumps({"principles": items}, ensure_ascii=False, indent=1)
         return self.templates["revise"].render(
             fence_tag=FENCE_TAG,
+            draft_tag=DRAFT_TAG,
             meta_principles=self.templates["meta_principles"].text,
             principles=self.render_principles(constitution),
             paper=self.render_paper(paper, sections),
-            draft=json.dumps({"principles": items}, ensure_ascii=False, indent=1),
+            draft=fence_untrusted(draft_text, DRAFT_TAG),
         )
 
     def estimate_cost(self, paper: Paper, sections: Sections, constitution: Constitution) -> float:
-        """Upper estimate, in USD, of one verdict (judge + revision) from the prompt length.
+        """Upper estimate, in USD, of one verdict (``samples`` judge calls + the revision) from the prompt length.
 
         The completion is bounded by ``max_tokens``; the revision prompt is the
         judge prompt plus the meta-principles and a draft no longer than a completion.
         """
         system, user = self.judge_messages(paper, sections, constitution)
         prompt = estimate_tokens(system + user)
+        if self.endpoint.mode not in ("json_schema", "tools"):  # the schema travels in the prompt
+            prompt += estimate_tokens(json.dumps(answer_schema("revise", [p.id for p in constitution.principles])))
         completion = self._max_tokens(constitution)
         revise_prompt = prompt + estimate_tokens(self.templates["revise"].system + self.templates["meta_principles"].text)
         revise_prompt += completion
-        return self.cost(TokenUsage(prompt=prompt + revise_prompt, completion=2 * completion))
+        samples = self.settings.samples
+        return self.cost(TokenUsage(prompt=samples * prompt + revise_prompt, completion=(samples + 1) * completion))
 
     def cost(self, usage: TokenUsage) -> float:
         """USD for this usage under the configured price table."""
         s = self.settings
         return (usage.prompt * s.price_per_mtok_prompt + usage.completion * s.price_per_mtok_completion) / 1e6
+
+    def _call_cost(self, messages: list[tuple[str, str]], max_tokens: int) -> float:
+        """Upper estimate of one more call with these messages (the schema in the prompt included)."""
+        prompt = estimate_tokens("".join(text for _, text in messages)) + 600
+        return self.cost(TokenUsage(prompt=prompt, completion=max_tokens))
 
     @staticmethod
     def _max_tokens(constitution: Constitution) -> int:
@@ -298,29 +332,52 @@ class LLMCritic:
     # -- the verdict ----------------------------------------------------------
 
     def judge(self, paper: Paper, sections: Sections, constitution: Constitution, *, budget: Any = None) -> Verdict:
-        """Judge, revise, check the evidence, aggregate. ``budget`` (``batch.Budget``) is charged first."""
+        """Judge, revise, check the evidence, decide. ``budget`` (``batch.Budget``) is charged first.
+
+        ``NotJudged`` (exit 3) when the answers judge nothing usable or the
+        endpoint is down; ``CriticError`` when the endpoint keeps failing.
+        """
         run = _Run()
-        reservation = None
+        reserved = 0.0
         if budget is not None:
-            reservation = budget.reserve(self.estimate_cost(paper, sections, constitution), paper.key)
-        source = f"{sections.abstract or paper.abstract}\n{sections.conclusion}"
+            reserved = budget.reserve(self.estimate_cost(paper, sections, constitution), paper.key)
+
+        def reserve_more(usd: float) -> None:
+            # A repair or a longer try is a call the estimate did not count: held before it is made, so the
+            # run still stops before its cap rather than after.
+            nonlocal reserved
+            if budget is not None:
+                reserved += budget.reserve(usd, paper.key)
+
+        run.reserve_more = reserve_more
+        abstract = sections.abstract or paper.abstract
+        source = f"{abstract}\n{sections.conclusion}"
+        injections = find_injections(abstract, sections.conclusion)
         verdict: Verdict | None = None
         error: str | None = None
         revision_answer: RevisionAnswer | None = None
         try:
             system, user = self.judge_messages(paper, sections, constitution)
-            draft = self._call("judge", JudgeAnswer, system, user, constitution, run)
-            system, user = self.revise_messages(paper, sections, constitution, draft, source)
-            revision_answer = self._call("revise", RevisionAnswer, system, user, constitution, run)
-            verdict = self._verdict(paper, sections, constitution, draft, revision_answer, source, run)
+            samples = self.settings.samples
+            temperature = self.settings.sample_temperature if samples > 1 else None
+            drafts = [self._call("judge", JudgeAnswer, system, user, constitution, run, temperature)
+                      for _ in range(samples)]
+            draft, spread = _combine(drafts, constitution) if samples > 1 else (drafts[0], 0.0)
+            system, user = self.revise_messages(paper, sections, constitution, draft, source, injections)
+            revision_answer = self._call("revise", RevisionAnswer, system, user, constitution, run, None)
+            verdict = self._verdict(paper, sections, constitution, draft, revision_answer, source, run,
+                                    injections, spread)
             return verdict
-        except CriticError as exc:
+        except NotJudged as exc:
+            error = f"@{paper.key} not judged: {exc.message}"
+            raise NotJudged(error, exc.hint, external=exc.exit_code != NotJudged.exit_code) from exc
+        except TriageError as exc:
             error = str(exc)
             raise
         finally:
-            if reservation is not None:
-                budget.settle(reservation, self.cost(run.usage))
-            self._save_trace(paper, sections, constitution, run, verdict, revision_answer, error)
+            if budget is not None:
+                budget.settle(reserved, self.cost(run.usage))
+            self._save_trace(paper, sections, constitution, run, verdict, revision_answer, error, injections)
 
     def _verdict(
         self,
@@ -331,42 +388,49 @@ class LLMCritic:
         revised: RevisionAnswer,
         source: str,
         run: _Run,
+        injections: list[str],
+        spread: float,
     ) -> Verdict:
         by_id = {p.id: p for p in revised.principles}
         scores = []
         for principle in constitution.principles:
             answer = by_id[principle.id]
+            # A planted instruction is never evidence, however exactly it is quoted.
+            quotes = [q for q in answer.quotes if not overlaps(q, injections)][:MAX_QUOTES]
             scores.append(
                 PrincipleScore(
                     id=principle.id,
                     score=None if answer.score is None else float(answer.score),
                     weight=principle.weight,
+                    against=principle.against,
                     rationale=answer.rationale.strip(),
-                    quotes=[Quote(text=q) for q in answer.quotes[:MAX_QUOTES]],
+                    quotes=[Quote(text=q) for q in quotes],
                 )
             )
         scores = verify_scores(scores, source)
-        # A score with no quote at all is as unsupported as one with a wrong quote.
-        scores = [
-            s.model_copy(update={"flagged": True}) if s.score is not None and not s.quotes else s for s in scores
-        ]
-        score, decision, confidence = aggregate(scores, constitution)
+        if failure := evidence_failure(scores):
+            raise NotJudged(failure, hint="run again with --force, or try a stronger model", external=True)
+        ruling = rule(scores, constitution, spread=spread, caps=[INJECTION_CAP] if injections else [])
         return Verdict(
             key=paper.key,
-            decision=decision,
-            score=score,
-            confidence=confidence,
+            decision=ruling.decision,
+            score=ruling.score,
+            confidence=ruling.confidence,
             critic=self.name,
             principles=scores,
             revision=_revision_text(draft, revised),
+            llm_mode=run.mode,
+            injections=injections,
+            held_back=list(ruling.held_back),
             tokens=run.usage,
             cost_usd=round(self.cost(run.usage), 6),
             constitution_hash=constitution.hash,
             paper_hash=sections.sha256,
             prompt_version=self.prompt_version,
+            basis=sections.basis,
         )
 
-    # -- one structured call, with retries and one repair ---------------------
+    # -- one answer, with one repair and one longer try -----------------------
 
     def _call(
         self,
@@ -376,107 +440,40 @@ class LLMCritic:
         user: str,
         constitution: Constitution,
         run: _Run,
+        temperature: float | None,
     ) -> Any:
-        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-
         ids = [p.id for p in constitution.principles]
-        messages: list[Any] = [SystemMessage(system), HumanMessage(user)]
-        for attempt in range(2):
-            result, record = self._invoke(stage, messages, constitution, run)
-            raw = result.get("raw")
-            text = _raw_text(raw)
-            parsed = None
-            # The raw text is parsed strictly here: langchain's JSON parser accepts
-            # truncated JSON (it completes partial objects), which would hide a broken answer.
-            data, reason = _strict_json(raw, text)
-            if reason is None:
-                try:
-                    parsed = model.model_validate(data)
-                    reason = _check_principles(parsed.principles, ids)
-                except ValidationError as exc:
-                    reason = "does not match the schema: " + "; ".join(
-                        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]
-                    )
-            record["raw"] = text
-            record["problem"] = reason
+        schema = answer_schema(stage, ids)
+        messages: list[tuple[str, str]] = [("system", system), ("user", user)]
+        max_tokens = self._max_tokens(constitution)
+        repaired = extended = False
+        while True:
+            reply = self.endpoint.ask(stage, schema, messages, max_tokens=max_tokens, log=run, temperature=temperature,
+                                      grammar_schema=answer_schema(stage, ids, grammar=True))
+            run.mode = reply.mode
+            parsed, reason = _validated(reply, model, ids)
+            run.calls[-1]["problem"] = reason
             if reason is None:
                 return parsed
-            if attempt == 1:
-                raise CriticError(
-                    f"{stage}: malformed answer after one repair retry: {reason}",
-                    hint="try another model, or one that supports structured output (json_schema)",
-                )
+            if reply.finish_reason == "length":
+                if extended:
+                    raise NotJudged(f"{stage}: the answer was cut at the {max_tokens}-token limit twice "
+                                    "(finish_reason: length)", hint="use a model that answers more briefly, or one "
+                                    "with a larger context window", external=True)
+                # Cut short, not wrong: the same question with twice the room.
+                extended = True
+                max_tokens *= 2
+                run.reserve_more(self._call_cost(messages, max_tokens))
+                continue
+            if repaired:
+                raise NotJudged(f"{stage}: malformed answer after one repair retry: {reason}",
+                                hint="try another model, or one that supports structured output (json_schema)",
+                                external=True)
+            repaired = True
             run.repairs += 1
-            messages = [
-                *messages,
-                AIMessage(text or "(empty answer)"),
-                HumanMessage(REPAIR_MESSAGE.format(reason=reason, ids=", ".join(ids))),
-            ]
-        raise AssertionError("unreachable")
-
-    def _invoke(self, stage: str, messages: list[Any], constitution: Constitution, run: _Run) -> tuple[dict, dict]:
-        import openai
-
-        runnable = self._runnable(stage, self._max_tokens(constitution))
-        max_retries = max(0, self.settings.max_retries)
-        for attempt in range(max_retries + 1):
-            record: dict[str, Any] = {
-                "stage": stage,
-                "attempt": attempt,
-                "at": datetime.now(UTC).isoformat(),
-                "messages": [{"role": m.type, "content": m.content} for m in messages],
-            }
-            run.calls.append(record)
-            started = time.monotonic()
-            with self._lock:
-                self.calls_made += 1
-            try:
-                result = runnable.invoke(messages)
-            except openai.RateLimitError as exc:
-                delay = _retry_after(exc.response)
-                why = f"429 rate limited (Retry-After {delay:g}s)" if delay is not None else "429 rate limited"
-                if delay is not None and delay > MAX_RETRY_AFTER_S:
-                    record["error"] = why
-                    raise CriticError(f"{stage}: endpoint asks to wait {delay:g}s", hint="try again later") from exc
-                delay = delay if delay is not None else self._backoff(attempt)
-            except openai.APIStatusError as exc:
-                # Like the openai client's own policy: 408 and 409 are worth another try, other 4xx are not.
-                if exc.status_code < 500 and exc.status_code not in (408, 409):
-                    record["error"] = f"HTTP {exc.status_code}"
-                    raise CriticError(
-                        f"{stage}: endpoint answered HTTP {exc.status_code}: {_short(exc.message)}",
-                        hint="check the model name, OPENAI_BASE_URL and OPENAI_API_KEY",
-                    ) from exc
-                why, delay = f"HTTP {exc.status_code}", self._backoff(attempt)
-            except openai.APITimeoutError:
-                why, delay = f"timed out after {self.settings.timeout_s:g}s", self._backoff(attempt)
-            except openai.APIConnectionError as exc:
-                why, delay = f"connection failed ({_short(exc)})", self._backoff(attempt)
-            else:
-                record["elapsed_s"] = round(time.monotonic() - started, 3)
-                usage = getattr(result.get("raw"), "usage_metadata", None) or {}
-                record["usage"] = {"prompt": usage.get("input_tokens", 0), "completion": usage.get("output_tokens", 0)}
-                run.usage = TokenUsage(
-                    prompt=run.usage.prompt + record["usage"]["prompt"],
-                    completion=run.usage.completion + record["usage"]["completion"],
-                )
-                return result, record
-            record["error"] = why
-            record["elapsed_s"] = round(time.monotonic() - started, 3)
-            if attempt == max_retries:
-                raise CriticError(
-                    f"{stage}: endpoint failed after {max_retries} retries: {why}",
-                    hint="the LLM endpoint is down or overloaded; try again later",
-                )
-            run.retries += 1
-            record["retry_in_s"] = round(delay, 3)
-            self._sleep(delay)
-        raise AssertionError("unreachable")
-
-    def _backoff(self, attempt: int) -> float:
-        # Exponential with full jitter on top, so parallel papers do not retry in lockstep.
-        base = self.backoff_s * (2**attempt)
-        return base + random.uniform(0, base / 2)
+            messages = [*messages, ("assistant", reply.text or "(empty answer)"),
+                        ("user", REPAIR_MESSAGE.format(reason=reason, ids=", ".join(ids)))]
+            run.reserve_more(self._call_cost(messages, max_tokens))
 
     # -- the trace ------------------------------------------------------------
 
@@ -489,6 +486,7 @@ class LLMCritic:
         verdict: Verdict | None,
         revision: RevisionAnswer | None,
         error: str | None,
+        injections: list[str],
     ) -> None:
         if self.trace_dir is None:
             return
@@ -501,10 +499,14 @@ class LLMCritic:
             "at": datetime.now(UTC).isoformat(),
             "ok": verdict is not None,
             "error": error,
+            "mode": run.mode,
+            "samples": self.settings.samples,
+            "timeout_s": self.settings.timeout_s,
             "retries": run.retries,
             "repairs": run.repairs,
             "tokens": run.usage.model_dump(),
             "cost_usd": round(self.cost(run.usage), 6),
+            "injections": injections,
             "calls": run.calls,
             "revision": revision.model_dump() if revision else None,
             "verdict": verdict.model_dump(mode="json") if verdict else None,
@@ -514,7 +516,6 @@ class LLMCritic:
             write_atomic(path, json.dumps(trace, ensure_ascii=False, indent=1, default=str))
         except OSError:
             pass  # a trace is for explaining; losing one must not lose the verdict
-
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -535,30 +536,18 @@ def _cap(text: str, limit: int) -> str:
     return (cut[: end + 1] if end > limit // 2 else cut) + " […]"
 
 
-def _raw_text(raw: Any) -> str:
-    if raw is None:
-        return ""
-    content = raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
-    if not content and getattr(raw, "tool_calls", None):
-        return json.dumps(raw.tool_calls[0].get("args", {}))
-    return content
-
-
-def _strict_json(raw: Any, text: str) -> tuple[Any, str | None]:
-    """The answer's JSON, or why there is none."""
-    if raw is not None and getattr(raw, "invalid_tool_calls", None):
-        return None, f"not valid JSON ({_short(raw.invalid_tool_calls[0].get('error'))})"
-    if raw is not None and getattr(raw, "tool_calls", None) and not raw.content:
-        return raw.tool_calls[0].get("args"), None
-    body = text.strip()
-    if body.startswith("```"):  # some local models wrap JSON in a markdown fence
-        body = re.sub(r"^```[a-zA-Z]*\s*|\s*```$", "", body)
-    if not body:
-        return None, "the answer was empty"
+def _validated(reply: Reply, model: type[BaseModel], ids: list[str]) -> tuple[Any, str | None]:
+    """The answer as ``model``, or why it cannot be used."""
+    if reply.problem is not None:
+        cut = " (the answer was cut by the token limit)" if reply.finish_reason == "length" else ""
+        return None, reply.problem + cut
     try:
-        return json.loads(body), None
-    except ValueError as exc:
-        return None, f"not valid JSON ({exc})"
+        parsed = model.model_validate(reply.data)
+    except ValidationError as exc:
+        return None, "does not match the schema: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]
+        )
+    return parsed, _check_principles(parsed.principles, ids)  # type: ignore[attr-defined]
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -580,26 +569,26 @@ def _check_principles(items: list[JudgedPrinciple], ids: list[str]) -> str | Non
     return "; ".join(problems) or None
 
 
-def _retry_after(response: Any) -> float | None:
-    """Seconds the endpoint asks us to wait: ``retry-after-ms``, ``Retry-After`` seconds or HTTP date."""
-    headers = getattr(response, "headers", None) or {}
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+def _combine(drafts: list[JudgeAnswer], constitution: Constitution) -> tuple[JudgeAnswer, float]:
+    """Self-consistency: per principle the median of the samples (a null when most said null), and the spread.
+
+    The kept item is a sample's own (its quotes and rationale match its score);
+    the spread is the weighted mean range of the samples' scores, a null counting as 0.
+    """
+    chosen = []
+    spread_total = weight_total = 0.0
+    for principle in constitution.principles:
+        versions = [next(p for p in d.principles if p.id == principle.id) for d in drafts]
+        numeric = [p.score for p in versions if p.score is not None]
+        if 2 * len(numeric) <= len(versions):
+            chosen.append(next(p for p in versions if p.score is None))
+        else:
+            median = statistics.median_low(numeric)
+            chosen.append(next(p for p in versions if p.score == median))
+        values = [p.score or 0 for p in versions]
+        spread_total += principle.weight * (max(values) - min(values))
+        weight_total += principle.weight
+    return JudgeAnswer(principles=chosen), round(spread_total / weight_total, 2) if weight_total else 0.0
 
 
 def _revision_text(draft: JudgeAnswer, revised: RevisionAnswer) -> str:

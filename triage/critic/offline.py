@@ -18,10 +18,11 @@ from collections.abc import Callable
 from triage.claims import is_limitation, split_sentences
 from triage.critic.constitution import Constitution
 from triage.critic.evidence import verify_scores
+from triage.critic.injection import find_injections, overlaps
 from triage.critic.model import REASON_Z, PaperScore, ReaderModel, paper_text
 from triage.embeddings import Embedder
 from triage.errors import NotJudged
-from triage.models import Paper, PrincipleScore, Quote, Sections, Verdict
+from triage.models import Decision, Paper, PrincipleScore, Quote, Sections, Verdict
 
 __all__ = ["PersonalCritic", "PROMPT_VERSION"]
 
@@ -55,12 +56,20 @@ class PersonalCritic:
             raise NotJudged(f"@{paper.key} not judged: no abstract or conclusion to read")
         title = sections.title or paper.title
         [result] = model.score([paper_text(title, abstract)], conclusions=[sections.conclusion])
-        principles = self._principles(result, constitution, abstract, sections.conclusion)
+        # Paper text is data: a sentence telling a reviewer what to conclude is never a reason, and caps the paper.
+        injections = find_injections(abstract, sections.conclusion)
+        principles = self._principles(result, constitution, abstract, sections.conclusion, injections)
         principles = verify_scores(principles, f"{abstract}\n{sections.conclusion}")
+        decision, score, held_back = constitution.decide(result.score), result.score, []
+        if injections and decision is Decision.READ:
+            decision, score = Decision.SKIM, min(score, round(constitution.promote_at - 0.01, 2))
+            held_back.append("the paper addresses its reviewer with instructions: held at skim")
         return Verdict(
             key=paper.key,
-            decision=constitution.decide(result.score),
-            score=result.score,
+            decision=decision,
+            score=score,
+            injections=injections,
+            held_back=held_back,
             confidence=result.confidence,
             critic=self.name,
             principles=principles,
@@ -71,11 +80,12 @@ class PersonalCritic:
             basis=sections.basis,
         )
 
-    def _principles(self, result: PaperScore, constitution: Constitution, abstract: str,
-                    conclusion: str) -> list[PrincipleScore]:
+    def _principles(self, result: PaperScore, constitution: Constitution, abstract: str, conclusion: str,
+                    injections: list[str]) -> list[PrincipleScore]:
         import numpy as np
 
-        sentences = [s for s in split_sentences(abstract) + split_sentences(conclusion) if not is_limitation(s)]
+        sentences = [s for s in split_sentences(abstract) + split_sentences(conclusion)
+                     if not is_limitation(s) and not overlaps(s, injections)]
         reasons = [i for i, z in enumerate(result.principle_z) if z >= REASON_Z]
         closest: dict[int, str] = {}
         if sentences and reasons:
@@ -92,7 +102,8 @@ class PersonalCritic:
             else:
                 rationale = "no closer to this than an ordinary paper"
             scores.append(PrincipleScore(
-                id=principle.id, score=result.principle_scores[i], weight=principle.weight, rationale=rationale,
+                id=principle.id, score=result.principle_scores[i], weight=principle.weight, against=principle.against,
+                rationale=rationale,
                 quotes=[Quote(text=closest[i])] if i in closest else [],
             ))
         return scores

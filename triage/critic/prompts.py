@@ -28,6 +28,7 @@ from triage.errors import ConfigError
 
 __all__ = [
     "FENCE_TAG",
+    "DRAFT_TAG",
     "PLACEHOLDERS",
     "PROMPT_VERSION",
     "Template",
@@ -40,19 +41,22 @@ __all__ = [
 FENCE_TAG = "paper_untrusted"
 """The tag that fences paper text as data; shared by the templates (as ``{{fence_tag}}``), the code and the tests."""
 
+DRAFT_TAG = "draft_untrusted"
+"""The tag that fences the judge's draft in the revision prompt (``{{draft_tag}}``): it repeats paper text."""
+
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "judge": frozenset({"fence_tag", "principles", "paper"}),
-    "revise": frozenset({"fence_tag", "meta_principles", "principles", "paper", "draft"}),
+    "revise": frozenset({"fence_tag", "draft_tag", "meta_principles", "principles", "paper", "draft"}),
     "meta_principles": frozenset(),
 }
 """Every template and exactly the placeholders it must use."""
 
 _TWO_PART = {"judge", "revise"}
 # Bump when the code that fills the templates changes meaning (fencing, schemas).
-_CODE_REVISION = "1"
+_CODE_REVISION = "2"
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _BRACES = re.compile(r"\{\{|\}\}")
-_FENCE_RE = re.compile(r"<\s*/?\s*" + FENCE_TAG + r"[^>]*>", re.IGNORECASE)
+_FENCE_RE = re.compile(r"<\s*/?\s*(?:" + FENCE_TAG + "|" + DRAFT_TAG + r")[^>]*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -142,11 +146,12 @@ PROMPT_VERSION = prompt_version()
 """The shipped prompts' version."""
 
 
-def fence_untrusted(text: str) -> str:
-    """``text`` inside the untrusted-data fence, with any fence tag it contains neutralised.
+def fence_untrusted(text: str, tag: str = FENCE_TAG) -> str:
+    """``text`` inside an untrusted-data fence (``tag``), with any fence tag it contains neutralised.
 
     A paper that writes ``</paper_untrusted>`` itself cannot close the fence early
-    and smuggle instructions outside it: every tag-like occurrence becomes inert text.
+    and smuggle instructions outside it: every tag-like occurrence of either
+    fence becomes inert text (the draft fence too, since the draft repeats paper text).
     """
     safe = _FENCE_RE.sub("[fence tag removed]", text)
-    return f"<{FENCE_TAG}>\n{safe.strip()}\n</{FENCE_TAG}>"
+    return f"<{tag}>\n{safe.strip()}\n</{tag}>"

@@ -35,6 +35,7 @@ from triage.citekey import bbt_key
 from triage.config import ArxivSettings, FetchSettings
 from triage.errors import NetworkDown, SourceError
 from triage.models import Paper
+from triage.retry import backoff_s, retry_after_s
 
 __all__ = ["ArxivClient", "RateLimiter", "RATE_LIMITER", "paper_from_result", "split_version"]
 
@@ -124,7 +125,8 @@ class ArxivClient:
     # -- transport --------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        return min(30.0, max(self.settings.delay_s, 0.5) * (2**attempt))
+        # No jitter: the shared limiter already spaces every caller out.
+        return backoff_s(attempt, max(self.settings.delay_s, 0.5), cap_s=30.0, jitter=False)
 
     def get(self, url: str, *, max_bytes: int | None = None, what: str = "arXiv") -> bytes:
         """GET ``url`` through the shared limiter with retries; the body, capped at ``max_bytes``.
@@ -145,7 +147,7 @@ class ArxivClient:
                 with self.http.stream("GET", url, timeout=timeout) as response:
                     status = response.status_code
                     if status == 429:
-                        retry_after = _retry_after(response.headers.get("Retry-After"))
+                        retry_after = retry_after_s(response.headers)
                         last = f"HTTP 429 (rate limited{f', retry after {retry_after:g}s' if retry_after else ''})"
                         if retry_after is not None:
                             if retry_after > _MAX_RETRY_AFTER_S:
@@ -311,20 +313,6 @@ def _read_capped(response: httpx.Response, max_bytes: int | None, started: float
     if expected and expected.isdigit() and len(body) != int(expected) and not response.headers.get("Content-Encoding"):
         raise _CutShort(f"connection closed after {len(body)} of {expected} bytes")
     return bytes(body)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 def _arxiv_error(body: bytes) -> str:
