@@ -25,6 +25,7 @@ __all__ = [
     "FetchSettings",
     "DigestSettings",
     "ApiSettings",
+    "TuiSettings",
     "config_file",
     "default_home",
 ]
@@ -126,6 +127,13 @@ class ApiSettings(BaseModel):
     max_body_kb: int = Field(default=256, description="Largest request body accepted")
 
 
+class TuiSettings(BaseModel):
+    """The terminal app (``triage tui``)."""
+
+    theme: str = Field(default="textual-dark", description="Textual theme by name (textual-light, nord, gruvbox…); "
+                       "the app writes the one you pick with ctrl+p → Theme here, so it is kept")
+
+
 class Settings(BaseSettings):
     """Everything triage can be configured with."""
 
@@ -146,6 +154,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    tui: TuiSettings = Field(default_factory=TuiSettings)
 
     @classmethod
     def settings_customise_sources(
