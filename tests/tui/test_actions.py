@@ -121,7 +121,7 @@ async def test_promote_keep_drop_undo_go_through_the_service_and_the_note(seeded
         assert seeded_core.state.get(HADDAD).status is Status.DROPPED
         assert "dropped by the reader" in note.read_text(encoding="utf-8")
 
-        await pilot.press("k")
+        await pilot.press("K")
         await settle(pilot)
         assert seeded_core.state.get(HADDAD).status is Status.SKIM
         assert [t.actor for t in seeded_core.history(HADDAD)][-4:] == ["reader"] * 4
@@ -331,12 +331,12 @@ async def test_the_note_sections_are_one_key_away(seeded_core: Triage, note: Pat
         await pilot.press("n")
         await settle(pilot)
         screen = main_screen(pilot)
-        assert screen.query_one("#views").active == "view-note"
+        assert screen.query_one("#views").current == "view-note"
         assert "Seeded session." in screen.query_one("#note-tl-dr-md")._markdown
         assert "Linear maps bridge latent spaces." in screen.query_one("#note-learned-md")._markdown
         await pilot.press("n")
         await settle(pilot)
-        assert screen.query_one("#views").active == "view-log"
+        assert screen.query_one("#views").current == "view-log"
         assert isinstance(app.focused, ReadingLog)
 
 
@@ -374,7 +374,8 @@ async def test_a_bug_in_a_worker_is_a_notification_not_a_crash(seeded_core: Tria
         assert app.is_running
 
 
-async def test_the_library_loads_a_page_at_a_time(triage_home: Path) -> None:
+async def test_the_library_is_one_list_read_a_page_at_a_time(triage_home: Path) -> None:
+    """250 papers: 100 load first; End, PageUp and j/k reach every row, each page fetched when it comes into view."""
     from tests.tui.conftest import offline_settings
     from triage.models import Paper
 
@@ -384,12 +385,17 @@ async def test_the_library_loads_a_page_at_a_time(triage_home: Path) -> None:
     app = make_app(core=core)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        table = main_screen(pilot).query_one(ReadingLog)
-        assert table.row_count == 100 and table.more
-        await pilot.press("ctrl+end")
-        await settle(pilot)
-        assert table.row_count == 200
-        await pilot.press("ctrl+end")
-        await settle(pilot)
-        assert table.row_count == 250 and not table.more
+        log = main_screen(pilot).query_one(ReadingLog)
+        assert log.row_count == 250 and log.current.key == "paper0249"  # newest first
+        assert log.row_at(199) is not None and log.row_at(200) is None  # the first page and the next, prefetched
+        await pilot.press("end")
+        assert await wait_until(pilot, lambda: log.current is not None and log.current.key == "paper0000")
+        assert await wait_until(pilot, lambda: main_screen(pilot).selected == "paper0000")
+        await pilot.press("k", "k", "up")
+        assert log.current.key == "paper0003"
+        await pilot.press("pageup")
+        assert await wait_until(pilot, lambda: log.current is not None)
+        assert log.current.key == f"paper{3 + log.visible_rows:04d}"
+        await pilot.press("home", "j", "down")
+        assert log.current.key == "paper0247"
     core.close()
