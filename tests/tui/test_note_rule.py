@@ -23,6 +23,7 @@ pytestmark = pytest.mark.anyio
 
 OKAFOR = "okaforRoutingAdaptersFrozen2024"
 MOREAU = "moreauBenchmarkingTabularCrop2022"
+HADDAD = "haddadFederatedLoRAMerging2024"
 
 
 def hand_logged(note: Path, key: str) -> str:
@@ -56,54 +57,55 @@ async def test_adding_a_paper_the_reader_logged_by_hand_writes_the_critics_promo
         assert not notes_of(pilot, "error")
 
 
-async def test_a_reader_decision_on_a_hand_logged_paper_writes_the_readers_entry(workspace: tuple[Triage, Path]) -> None:
-    core, note = workspace
-    core.critic.decisions[OKAFOR] = Decision.SKIM
-    core.triage(OKAFOR)
-    hand_logged(note, OKAFOR)
-    app = make_app(core=core, note=note)
+def seeded_note(tmp_path: Path) -> Path:
+    """A session note over the seeded state (tests/tui/conftest.py), no entries yet."""
+    note = tmp_path / "session.md"
+    note.write_text("## tl;dr\nSeeded.\n\n## Log\n", encoding="utf-8")
+    return note
+
+
+async def test_a_reader_decision_on_a_hand_logged_paper_writes_the_readers_entry(seeded_core: Triage, tmp_path: Path) -> None:
+    note = seeded_note(tmp_path)
+    hand_logged(note, HADDAD)  # skim in the state too
+    app = make_app(core=seeded_core, note=note)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await select(pilot, OKAFOR)
+        await select(pilot, HADDAD)
         await pilot.press("p")
-        assert await wait_until(pilot, lambda: core.state.get(OKAFOR).status is Status.READ)
+        assert await wait_until(pilot, lambda: seeded_core.state.get(HADDAD).status is Status.READ)
         await settle(pilot)
-        status, children = entries_of(note, OKAFOR)[-1]
+        status, children = entries_of(note, HADDAD)[-1]
         assert status == "read" and not is_critic_entry(children)  # the reader's word, not the critic's
 
 
-async def test_a_decision_when_the_note_was_moved_changes_nothing_and_says_why(workspace: tuple[Triage, Path]) -> None:
-    core, note = workspace
-    core.critic.decisions[MOREAU] = Decision.SKIM
-    core.triage_into_note(MOREAU, note)
-    app = make_app(core=core, note=note)
+async def test_a_decision_when_the_note_was_moved_changes_nothing_and_says_why(seeded_core: Triage, tmp_path: Path) -> None:
+    note = seeded_note(tmp_path)
+    hand_logged(note, HADDAD)
+    app = make_app(core=seeded_core, note=note)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await select(pilot, MOREAU)
+        await select(pilot, HADDAD)
         note.rename(note.with_name("moved.md"))
         assert await wait_until(pilot, lambda: any("was moved or deleted" in n for n in notes_of(pilot, "warning")))
         await pilot.press("d")
         assert await wait_until(pilot, lambda: any("nothing was changed" in n for n in notes_of(pilot, "error")))
         await settle(pilot)
-        assert core.state.get(MOREAU).status is Status.SKIM
-        assert [t.actor for t in core.history(MOREAU)] == ["critic"]
+        assert seeded_core.state.get(HADDAD).status is Status.SKIM
+        assert [t.actor for t in seeded_core.history(HADDAD)] == ["critic"]
         assert "not found" in notes_of(pilot, "error")[0] and str(note) in notes_of(pilot, "error")[0]
         assert app.is_running
 
 
-def test_undo_and_decisions_with_a_moved_note_change_nothing(workspace: tuple[Triage, Path]) -> None:
-    core, note = workspace
-    core.critic.decisions[MOREAU] = Decision.SKIM
-    core.triage_into_note(MOREAU, note)
-    core.promote(MOREAU, note=note)
-    gone = note.with_name("gone.md")
-    note.rename(gone)
-    for decide in (lambda: core.drop(MOREAU, note=note), lambda: core.undo(MOREAU, note=note),
-                   lambda: core.set_status(MOREAU, Status.SKIM, reason="kept at skim", note=note)):
+def test_undo_and_decisions_with_a_moved_note_change_nothing(seeded_core: Triage, tmp_path: Path) -> None:
+    note = seeded_note(tmp_path)
+    seeded_core.promote(HADDAD, note=note)
+    note.rename(note.with_name("gone.md"))
+    for decide in (lambda: seeded_core.drop(HADDAD, note=note), lambda: seeded_core.undo(HADDAD, note=note),
+                   lambda: seeded_core.set_status(HADDAD, Status.SKIM, reason="kept at skim", note=note)):
         with pytest.raises(NoteError, match="nothing was changed"):
             decide()
-    assert core.state.get(MOREAU).status is Status.READ
-    assert [t.actor for t in core.history(MOREAU)] == ["critic", "reader"]
+    assert seeded_core.state.get(HADDAD).status is Status.READ
+    assert [t.actor for t in seeded_core.history(HADDAD)] == ["critic", "reader"]
 
 
 def test_a_note_moved_while_its_paper_was_judged_gets_no_entry_and_the_paper_no_status(
