@@ -399,3 +399,27 @@ async def test_the_library_is_one_list_read_a_page_at_a_time(triage_home: Path) 
         await pilot.press("home", "j", "down")
         assert log.current.key == "paper0247"
     core.close()
+
+
+async def test_a_row_redrawn_after_a_decision_keeps_its_place_for_the_next_page() -> None:
+    """A decided paper's time becomes the newest; the page after it must still continue from where it was shown."""
+    from textual.app import App
+
+    from tui.views import PAGE_SIZE, LogRow, Window
+
+    rows = [LogRow(key=f"p{i:03d}", status="skim", at=f"2026-01-01T00:{59 - i // 60:02d}:{59 - i % 60:02d}")
+            for i in range(PAGE_SIZE)]
+
+    class Host(App):
+        def compose(self):
+            yield ReadingLog()
+
+    app = Host()
+    async with app.run_test(size=(80, 20)) as pilot:
+        log = app.query_one(ReadingLog)
+        log.show(Window(total=PAGE_SIZE * 2, pages={0: list(rows)}), paged=True)
+        await pilot.pause()
+        last = rows[-1]
+        log.update(LogRow(key=last.key, status="dropped", at="2026-12-31T23:59:59"))
+        assert log.row_at(PAGE_SIZE - 1).status == "dropped"
+        assert log._anchor(1) == ("after", last.cursor)

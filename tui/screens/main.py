@@ -188,8 +188,8 @@ class MainScreen(Screen[None]):
         """The log from scratch, its cursor on ``keep`` (else the selected paper): the session or the library."""
         keep = keep or self.selected
         with self._guard("Reading log"):
+            seen = _Seen(self._note_stamp(), self.core.state_version())  # before reading: a save meanwhile reloads again
             note = views.read_session(self.note_path) if self.note_path else None
-            seen = _Seen(self._note_stamp(), self.core.state_version())
             if self.scope == "session" and note is not None:
                 rows = views.session_rows(self.core, note, self.status_filter, self.find_text)
                 at = next((i for i, row in enumerate(rows) if row.key == keep), 0)

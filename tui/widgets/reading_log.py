@@ -11,7 +11,7 @@ title stays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -207,11 +207,12 @@ class ReadingLog(ScrollView, can_focus=True):
         self._announce()
 
     def update(self, row: LogRow) -> None:
-        """Redraw one paper in place (after a decision or a re-score)."""
+        """Redraw one paper in place (after a decision or a re-score); it moves up at the next reload."""
         for page in self._pages.values():
             for i, old in enumerate(page):
                 if old.key == row.key:
-                    page[i] = row
+                    # Keep the place it had: the pages next to it continue from there (its new time is the newest).
+                    page[i] = replace(row, at=old.at)
                     self.refresh()
                     self._announced = None
                     self._announce()
