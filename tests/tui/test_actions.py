@@ -398,6 +398,16 @@ async def test_the_library_is_one_list_read_a_page_at_a_time(triage_home: Path) 
         assert log.current.key == f"paper{3 + log.visible_rows:04d}"
         await pilot.press("home", "j", "down")
         assert log.current.key == "paper0247"
+
+        log.scroll_to(y=log.max_scroll_y, animate=False)  # the scrollbar dragged (or the wheel spun) to the end
+        assert await wait_until(pilot, lambda: log.row_at(249) is not None)
+        assert log.row_at(249).key == "paper0000" and log.current.key == "paper0247"  # the cursor stays
+        await pilot.click(log, offset=(20, 1 + 1 + 3))  # border, header, then the fourth row on screen
+        row = int(log.scroll_y) + 3
+        assert log.cursor == row
+        await pilot.click(log, offset=(20, 1 + 1 + 3))  # a second click on the highlighted row opens it
+        await settle(pilot)
+        assert main_screen(pilot).maximized is not None
     core.close()
 
 
