@@ -733,12 +733,17 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
         record = known(key)
         body = body or Decide()
         note = note_or_none(body.note)
-        return getattr(core, action)(record.key, reason=body.reason, note=note)
+        return getattr(core, action)(record.key, reason=body.reason, note=note, source="api")
 
     @api.post("/papers/{key}/promote", response_model=Transition, tags=["decisions"])
     def promote(key: KeyParam, body: Annotated[Decide | None, Body()] = None) -> Transition:
         """Promote a paper to read (a reader decision); with ``note``, a ``- [read(@key)]`` entry is appended."""
         return _decide("promote", key, body)
+
+    @api.post("/papers/{key}/keep", response_model=Transition, tags=["decisions"])
+    def keep(key: KeyParam, body: Annotated[Decide | None, Body()] = None) -> Transition:
+        """Keep a paper at skim (a reader decision: worth the skim, not a full reading)."""
+        return _decide("keep", key, body)
 
     @api.post("/papers/{key}/drop", response_model=Transition, tags=["decisions"])
     def drop(key: KeyParam, body: Annotated[Decide | None, Body()] = None) -> Transition:
@@ -750,7 +755,7 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
         """Undo the latest decision; a note keeps what was written and gets the correction appended."""
         record = known(key)
         note = note_or_none(body.note if body else None)
-        return core.undo(record.key, note=note)
+        return core.undo(record.key, note=note, source="api")
 
     @api.get("/papers/{key}/history", response_model=list[Transition], tags=["decisions"])
     def history(key: KeyParam) -> list[Transition]:

@@ -26,6 +26,7 @@ __all__ = [
     "DigestSettings",
     "ApiSettings",
     "NoteSettings",
+    "TuiSettings",
     "config_file",
     "default_home",
 ]
@@ -169,6 +170,13 @@ class NoteSettings(BaseModel):
                             "- [skim([[@key]])], so it opens the literature note @key.md (both forms are always read)")
 
 
+class TuiSettings(BaseModel):
+    """The terminal app (``triage tui``)."""
+
+    theme: str = Field(default="textual-dark", description="Textual theme by name (textual-light, nord, gruvbox…); "
+                       "the app writes the one you pick with ctrl+p → Theme here, so it is kept")
+
+
 class Settings(BaseSettings):
     """Everything triage can be configured with."""
 
@@ -193,6 +201,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     notes: NoteSettings = Field(default_factory=NoteSettings)
+    tui: TuiSettings = Field(default_factory=TuiSettings)
 
     @classmethod
     def settings_customise_sources(

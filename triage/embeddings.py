@@ -176,15 +176,19 @@ class ChildProcessMiniLM:
             self._process.wait()
         self._process = self._requests = self._replies = None
 
-    def close(self) -> None:
-        """Stop the child (closing its stdin ends it; it also dies with this process)."""
+    def close(self, wait: float = 5.0) -> None:
+        """Stop the child (closing its stdin ends it; it also dies with this process).
+
+        It gets ``wait`` seconds to exit on its own, then is killed: an interactive
+        surface that is quitting passes 0 (the child holds nothing to save).
+        """
         with self._lock:
             if self._requests is not None:
                 self._requests.close()
                 self._requests = None
-            if self._process is not None:
+            if self._process is not None and wait > 0:
                 try:
-                    self._process.wait(timeout=5)
+                    self._process.wait(timeout=wait)
                 except subprocess.TimeoutExpired:
                     pass
             self._discard()

@@ -362,7 +362,36 @@ class Triage:
         """Title, abstract, conclusion, chunks… of a PDF, cached by content hash."""
         from triage.extract import extract_cached
 
-        return extract_cached(pdf, self.settings.cache_dir)
+        sections = extract_cached(pdf, self.settings.cache_dir)
+        self._keep_summary(sections)
+        return sections
+
+    def _summary_path(self, sha: str) -> Path:
+        return self.settings.cache_dir / "sections" / f"{sha}.json"
+
+    def _keep_summary(self, sections: Sections) -> None:
+        # What a paper's detail shows, kept apart from the extraction cache so showing it
+        # never imports PyMuPDF nor reads the PDF (sections_summary).
+        path = self._summary_path(sections.sha256)
+        if not sections.sha256 or path.is_file():
+            return
+        from triage.atomic import write_atomic
+
+        brief = sections.model_copy(update={"abstract_regions": [], "conclusion_regions": [], "chunks": [], "figures": []})
+        try:
+            write_atomic(path, brief.model_dump_json().encode("utf-8"))
+        except OSError:
+            pass  # the detail then extracts again, slower, not wrong
+
+    def sections_summary(self, key: str) -> Sections | None:
+        """Title, abstract and conclusion of the paper's PDF as last extracted (no chunks), or None if never."""
+        record = self.state.get(paper_key(key))
+        if record is None or not record.pdf_sha:
+            return None
+        try:
+            return Sections.model_validate_json(self._summary_path(record.pdf_sha).read_bytes())
+        except (OSError, ValueError):
+            return None
 
     def add(self, identifier: str, *, record: bool = True) -> tuple[Paper, Sections]:
         """Resolve, fetch, extract and index a paper, and record it in the state (status kept if known).
@@ -568,6 +597,8 @@ class Triage:
                    source: str = "cli") -> Transition:
         """A reader's decision (promote, keep, drop, done) from ``source``; appended to ``note`` as the reader would."""
         key = self.known_key(key)
+        if note is not None:
+            self._note_ready(note)
         transition = self.state.set_status(key, status, actor="reader", reason=reason or "reader decision",
                                            source=source)
         self._after_transition(transition, note)
@@ -587,13 +618,34 @@ class Triage:
 
     def undo(self, key: str, *, note: Path | None = None, source: str = "cli") -> Transition:
         """Undo the latest decision; the note keeps what was written and gets the correction after it."""
-        transition = self.state.undo(self.known_key(key), source=source)
+        key = self.known_key(key)
+        if note is not None:
+            self._note_ready(note)
+        transition = self.state.undo(key, source=source)
         self._after_transition(transition, note)
         return transition
 
     def history(self, key: str) -> list[Transition]:
         """Every status change of a paper."""
         return self.state.history(self.known_key(key))
+
+    def _note_ready(self, note: Path):  # -> triage.notes.Note
+        """The note, read, once it is sure to take an entry: checked before the state changes,
+        so that when the note cannot be written neither changes (issue 17)."""
+        import os
+
+        from triage import notes
+        from triage.errors import NoteError
+
+        try:
+            parsed = notes.read_note(note)
+        except NoteError as exc:
+            raise type(exc)(f"{exc.message}; nothing was changed", exc.hint) from None
+        folder = Path(note).resolve().parent
+        if not os.access(folder, os.W_OK):
+            raise NoteError(f"cannot write in {folder}, the note's folder; nothing was changed",
+                            "make the folder writable, or open a note you can edit")
+        return parsed
 
     def _after_transition(self, transition: Transition, note: Path | None) -> None:
         if self._index is not None or self.settings.chroma_dir.exists():
@@ -686,6 +738,49 @@ class Triage:
             return resolve(key, offline, self.library())
         except TriageError:
             return Paper(key=key)
+
+    # -- looking papers up, and the reading log a page at a time (the TUI) -----------------
+
+    def paper_record(self, key: str):  # -> triage.state.PaperRecord | None
+        """The paper as the state knows it (metadata, status, PDF hash), or None."""
+        return self.state.get(paper_key(key))
+
+    def latest_verdict(self, key: str) -> Verdict | None:
+        """The newest verdict for the paper, whatever critic made it."""
+        return self.state.latest_verdict(paper_key(key))
+
+    def verdict_count(self, key: str) -> int:
+        """How many verdicts are kept for the paper."""
+        return len(self.state.verdicts(paper_key(key)))
+
+    def counts(self) -> dict[str, int]:
+        """Papers per status."""
+        return self.state.counts()
+
+    def log_page(self, status: Status | None = None, text: str = "", *, after: tuple[str, str] | None = None,
+                 before: tuple[str, str] | None = None, offset: int = 0, limit: int = 100):  # -> list[LogLine]
+        """Papers most recently changed first, filtered by status and by words of their key, title or authors.
+
+        A page continues from the row next to it (``after`` the last row of the page
+        above, ``before`` the first row of the page below), else starts at ``offset``.
+        """
+        return self.state.log_lines(status, text, after=after, before=before, offset=offset, limit=limit)
+
+    def log_count(self, status: Status | None = None, text: str = "") -> int:
+        """How many papers ``log_page`` walks through with this filter."""
+        return self.state.log_count(status, text)
+
+    def log_position(self, key: str, status: Status | None = None, text: str = "") -> int | None:
+        """The paper's 0-based row under this filter, or None when the filter hides it."""
+        return self.state.log_position(paper_key(key), status, text)
+
+    def find_papers(self, text: str, *, limit: int = 20):  # -> list[LogLine]
+        """Papers whose key, title or authors hold every word of ``text``, best match first."""
+        return self.state.find_papers(text, limit=limit)
+
+    def state_version(self) -> int:
+        """A number that changes when another process commits to the state (to notice outside changes)."""
+        return self.state.data_version()
 
     # -- search ---------------------------------------------------------------
 
@@ -836,13 +931,37 @@ class Triage:
         """Triage one paper and append its entries to the note, unless the log has it already."""
         from triage import notes
 
-        note = notes.read_note(note_path)
-        paper, sections, verdict, cached = self.triage(identifier, critic=critic)
-        if paper.key in note.entry_keys():
-            return Outcome(key=paper.key, ok=True, message="already in the log", verdict=verdict, cached=cached)
-        blocks = self._entry_blocks(paper, sections, verdict, note_path)
-        notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
-        return Outcome(key=paper.key, ok=True, verdict=verdict, cached=cached, written=True)
+        # The note takes the entries before the verdict moves the status: when it cannot
+        # (moved, unwritable, kept changing), the paper stays as it was and the error says why.
+        note = self._note_ready(note_path)
+        paper, sections = self.add(identifier)
+        verdict, cached = self.judge(paper, sections, critic=critic)
+        logged = paper.key in note.entry_keys()
+        blocks = self._logged_entry_blocks(paper, verdict, note) if logged else self._entry_blocks(paper, sections, verdict, note_path)
+        if blocks:
+            notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
+        self._apply_verdict(paper, verdict)
+        message = ("already in the log" + ("; the critic's decision added" if blocks else "")) if logged else ""
+        return Outcome(key=paper.key, ok=True, message=message, verdict=verdict, cached=cached, written=bool(blocks))
+
+    def _logged_entry_blocks(self, paper: Paper, verdict: Verdict, note) -> list[str]:
+        """For a paper the reader logged by hand: the entry that says what the verdict changes, if the note lacks it.
+
+        The critic moves only papers nobody decided on (``_apply_verdict``); when it
+        promotes or drops one, the note gets the ``read`` entry, or the verdict line, the
+        critic's markers included.
+        """
+        from triage import entries, notes
+
+        record = self.state.get(paper.key)
+        if record is None or record.status not in (Status.QUEUED, Status.ERROR):
+            return []
+        new = verdict.decision.status
+        if new is Status.READ and paper.key not in note.entry_keys("read"):
+            return [entries.promotion_entry(paper.key, f"{entries.CRITIC_PROMOTION} ({verdict.critic})")]
+        if new is Status.DROPPED:
+            return [notes.format_entry("skim", paper.key, [entries.verdict_line(verdict)])]
+        return []
 
     def _entry_blocks(
         self, paper: Paper, sections: Sections, verdict: Verdict, note_path: Path, *, dry_run: bool = False
@@ -877,6 +996,16 @@ class Triage:
     def status(self) -> dict:
         """Counts per status, those the reader decided, and where the data lives."""
         return {"home": str(self.settings.home), "papers": self.state.counts(), "by_reader": self.state.reader_counts()}
+
+    def stop_embedder(self) -> None:
+        """End the local embedding child process now, not waiting for it to exit (an interactive app quitting)."""
+        embedding = self.settings.embedding
+        if embedding.backend == "local" and embedding.child_process:
+            from triage.embeddings import ChildProcessMiniLM
+
+            embedder = self.embedder
+            if isinstance(embedder, ChildProcessMiniLM):
+                embedder.close(wait=0)
 
     def close(self) -> None:
         """Release the database connection."""

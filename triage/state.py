@@ -616,3 +616,213 @@ class State(SqliteStore):
         return row is not None
 
     # -- end of nightly digest ---------------------------------------------------------
+
+    # -- the reading log (tui/): keyset pages, positions, search by key/title/authors ------
+    # The log reads the papers most recently changed first, a page at a time: each page
+    # continues from the (updated_at, key) of a row next to it, so no page costs more than
+    # its own rows whatever its position (m030_log_order).  A jump to an arbitrary position
+    # (a scrollbar drag, End) seeks through the covering index only.  Text filters go
+    # through the trigram FTS5 table (m031_papers_fts): every word the reader types must be a
+    # substring (case-insensitive) of the key, the title or the authors.
+
+    def log_lines(
+        self,
+        status: Status | None = None,
+        text: str = "",
+        *,
+        after: LogCursor | None = None,
+        before: LogCursor | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[LogLine]:
+        """Papers in log order (newest change first): the ``limit`` after ``after``, before ``before``, or from ``offset``."""
+        where, args = self._log_filter(status, text)
+        columns = _LOG_COLUMNS
+        if before is not None:
+            # Walk backwards from the row after the page, then put the page back in log order.
+            sql = (f"SELECT {columns} FROM {_LOG_FROM} WHERE {where} AND (p.updated_at, p.key) > (?, ?) "
+                   "ORDER BY p.updated_at, p.key LIMIT ?")
+            rows = self._log_query(sql, [*args, *before, limit])
+            return rows[::-1]
+        if after is None and offset > 0:
+            anchor = self._log_anchor(where, args, offset)
+            if anchor is None:
+                return []
+            sql = (f"SELECT {columns} FROM {_LOG_FROM} WHERE {where} AND (p.updated_at, p.key) <= (?, ?) "
+                   "ORDER BY p.updated_at DESC, p.key DESC LIMIT ?")
+            return self._log_query(sql, [*args, *anchor, limit])
+        if after is not None:
+            where += " AND (p.updated_at, p.key) < (?, ?)"
+            args = [*args, *after]
+        sql = f"SELECT {columns} FROM {_LOG_FROM} WHERE {where} ORDER BY p.updated_at DESC, p.key DESC LIMIT ?"
+        return self._log_query(sql, [*args, limit])
+
+    def log_count(self, status: Status | None = None, text: str = "") -> int:
+        """How many papers the log shows with this status and text filter."""
+        where, args = self._log_filter(status, text)
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM papers p WHERE {where}", args).fetchone()[0])
+
+    def log_position(self, key: str, status: Status | None = None, text: str = "") -> int | None:
+        """The 0-based row of ``key`` in the log with this filter, or None when the filter hides it."""
+        where, args = self._log_filter(status, text)
+        with self._lock:
+            row = self._db.execute(f"SELECT p.updated_at FROM papers p WHERE {where} AND p.key = ?", [*args, key]).fetchone()
+            if row is None:
+                return None
+            ahead = self._db.execute(
+                f"SELECT COUNT(*) FROM papers p WHERE {where} AND (p.updated_at, p.key) > (?, ?)",
+                [*args, row["updated_at"], key],
+            ).fetchone()[0]
+        return int(ahead)
+
+    def find_papers(self, text: str, *, limit: int = 20) -> list[LogLine]:
+        """Papers whose key, title or authors contain every word of ``text``, best match first (the palette's jump)."""
+        found, args = _text_match(text)
+        if not found:
+            return []
+        rank = "f.rank, " if _fts_query(text) else ""
+        sql = (f"SELECT {_LOG_COLUMNS} FROM papers_fts f JOIN papers p ON p.rowid = f.rowid {_NEWEST_VERDICT} "
+               f"WHERE {found} ORDER BY {rank}p.updated_at DESC, p.key DESC LIMIT ?")
+        return self._log_query(sql, [*args, limit])
+
+    def _log_filter(self, status: Status | None, text: str) -> tuple[str, list]:
+        where, args = ["1"], []
+        if status is not None:
+            where.append("p.status = ?")
+            args.append(status.value)
+        found, found_args = _text_match(text)
+        if found:
+            where.append(f"p.rowid IN (SELECT rowid FROM papers_fts f WHERE {found})")
+            args += found_args
+        return " AND ".join(where), args
+
+    def data_version(self) -> int:
+        """SQLite's ``data_version``: it changes whenever another connection commits."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def _log_anchor(self, where: str, args: list, offset: int) -> LogCursor | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT p.updated_at, p.key FROM papers p WHERE {where} "
+                "ORDER BY p.updated_at DESC, p.key DESC LIMIT 1 OFFSET ?",
+                [*args, offset],
+            ).fetchone()
+        return (row["updated_at"], row["key"]) if row else None
+
+    def _log_query(self, sql: str, args: list) -> list[LogLine]:
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [
+            LogLine(key=r["key"], status=Status(r["status"]), title=r["title"], updated_at=r["updated_at"],
+                    score=r["score"], decision=r["decision"] or "", top=r["top"] or "")
+            for r in rows
+        ]
+
+    # -- end of the reading log ----------------------------------------------------------
+
+
+LogCursor = tuple[str, str]
+"""Where a log page continues from: the (updated_at, key) of the row next to it."""
+
+# The newest verdict's decision, score and top principle (score × weight, the first listed on a
+# tie, as ``Verdict.top_principles``) come from SQLite in the page's own query.
+_LOG_COLUMNS = """p.key, p.status, p.title, p.updated_at, v.decision, v.score,
+    (SELECT json_extract(pr.value, '$.id') FROM json_each(v.verdict_json, '$.principles') pr
+     WHERE json_extract(pr.value, '$.score') IS NOT NULL
+     ORDER BY json_extract(pr.value, '$.score') * json_extract(pr.value, '$.weight') DESC, pr.key LIMIT 1) AS top"""
+_NEWEST_VERDICT = "LEFT JOIN verdicts v ON v.id = (SELECT MAX(id) FROM verdicts WHERE key = p.key)"
+_LOG_FROM = f"papers p {_NEWEST_VERDICT}"
+#: FTS5's trigram tokenizer matches substrings of at least this many characters.
+_TRIGRAM = 3
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_match(text: str) -> tuple[str, list]:
+    """A condition on ``papers_fts f`` for rows holding every word of ``text`` ('' for no words).
+
+    Words of 3+ characters go through the trigram index; shorter ones are a LIKE over the
+    rows it leaves (or over the FTS table's own copy when no word is long).
+    """
+    words = text.split()
+    short = [w for w in words if len(w) < _TRIGRAM]
+    match = _fts_query(text)
+    conditions = (["papers_fts MATCH ?"] if match else []) + [
+        "(f.key || ' ' || f.title || ' ' || f.authors) LIKE ? ESCAPE '\\'" for _ in short
+    ]
+    return " AND ".join(conditions), ([match] if match else []) + [f"%{_like_escape(w)}%" for w in short]
+
+
+def _fts_query(text: str) -> str | None:
+    """An FTS5 query matching rows that contain every word of ``text`` (None when no word is long enough).
+
+    Each word is one quoted string, so nothing the reader types is FTS syntax; words
+    shorter than a trigram are left to the LIKE scan in ``_log_filter``.
+    """
+    words = [w for w in text.split() if len(w) >= _TRIGRAM]
+    if not words:
+        return None
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One row of the reading log: the paper, its status and its newest verdict in brief."""
+
+    key: str
+    status: Status
+    title: str
+    updated_at: str
+    score: float | None = None
+    decision: str = ""
+    top: str = ""
+
+    @property
+    def cursor(self) -> LogCursor:
+        """Where the next (or previous) page continues from."""
+        return (self.updated_at, self.key)
+
+
+@migration
+def m030_log_order(db: sqlite3.Connection) -> None:
+    """The log's sort column, (updated_at, key), indexed for keyset pages, alone and per status.
+
+    ``papers_status`` is a prefix of the per-status index and goes.
+    """
+    _run_script(
+        db,
+        """
+        CREATE INDEX papers_log_order ON papers(updated_at, key);
+        CREATE INDEX papers_status_log_order ON papers(status, updated_at, key);
+        DROP INDEX IF EXISTS papers_status
+        """,
+    )
+
+
+@migration
+def m031_papers_fts(db: sqlite3.Connection) -> None:
+    """A trigram FTS5 index over key, title and authors, kept in step with ``papers`` by triggers.
+
+    Its rowid is the paper's rowid, so the triggers find a paper's row and a search joins
+    the papers without a scan (a VACUUM may renumber the rowids of ``papers``, which has no
+    INTEGER PRIMARY KEY: triage never runs one).  Writers of any process keep it current
+    through the triggers: there is nothing to call.
+    """
+    authors = "coalesce((SELECT group_concat(value, '; ') FROM json_each({row}.paper_json, '$.authors')), '')"
+    # One statement per execute: the trigger bodies hold semicolons, which _run_script splits on.
+    db.execute("CREATE VIRTUAL TABLE papers_fts USING fts5(key, title, authors, tokenize = 'trigram')")
+    db.execute(f"INSERT INTO papers_fts (rowid, key, title, authors) "
+               f"SELECT rowid, key, title, {authors.format(row='papers')} FROM papers")
+    db.execute(f"""CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
+        INSERT INTO papers_fts (rowid, key, title, authors) VALUES (new.rowid, new.key, new.title, {authors.format(row='new')});
+        END""")
+    db.execute(f"""CREATE TRIGGER papers_fts_update AFTER UPDATE OF key, title, paper_json ON papers BEGIN
+        UPDATE papers_fts SET key = new.key, title = new.title, authors = {authors.format(row='new')} WHERE rowid = old.rowid;
+        END""")
+    db.execute("""CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
+        DELETE FROM papers_fts WHERE rowid = old.rowid;
+        END""")

@@ -14,21 +14,43 @@ from textual.message import Message
 if TYPE_CHECKING:
     from triage.errors import TriageError
     from triage.notes import Note
-    from tui.views import LogRow, Page, PaperView
+    from tui.views import LogRow, PaperView, Window
 
-__all__ = ["LogLoaded", "Ambiguous", "DetailLoaded", "PaperChanged", "TaskStarted", "TaskProgress", "TaskFinished", "Failed"]
+__all__ = ["LogLoaded", "RowsLoaded", "NoteMoved", "Ambiguous", "DetailLoaded", "PaperChanged", "TaskStarted",
+           "TaskProgress", "TaskFinished", "Failed"]
 
 
 class LogLoaded(Message):
-    """A page of the reading log (offset 0 replaces the rows), the note and the counts per status."""
+    """The log from scratch: its size and the rows around the cursor, the note and the counts per status.
 
-    def __init__(self, page: Page, *, note: Note | None = None, counts: dict[str, int] | None = None,
-                 keep: str | None = None) -> None:
+    ``paged`` is True for the library (the log asks for more pages as it scrolls).
+    """
+
+    def __init__(self, window: Window, *, paged: bool, note: Note | None = None,
+                 counts: dict[str, int] | None = None) -> None:
         super().__init__()
-        self.page = page
+        self.window = window
+        self.paged = paged
         self.note = note
         self.counts = counts or {}
-        self.keep = keep
+
+
+class RowsLoaded(Message):
+    """One page of the library, for the log's ``generation``."""
+
+    def __init__(self, generation: int, page: int, rows: list[LogRow]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.page = page
+        self.rows = rows
+
+
+class NoteMoved(Message):
+    """The open note is no longer where it was (moved, deleted, unreadable)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
 
 
 class Ambiguous(Message):

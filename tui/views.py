@@ -1,11 +1,12 @@
 """What the screens show, built from ``triage.service`` in worker threads.
 
 The widgets never query the state themselves: a worker calls these functions
-(blocking SQLite, note and PDF reads) and hands the plain records to the UI
-thread.  The reading log is either the open note's session — its log entries in
-order, then the papers it mentions but has not skimmed yet — or the whole
-library in the state, a page at a time, so 5,000 papers cost one page of
-queries at start-up.
+(blocking SQLite and note reads) and hands the plain records to the UI thread.
+The reading log is either the open note's session — its log entries in order,
+then the papers it mentions but has not skimmed yet — or the whole library in
+the state.  The library is read a page at a time wherever the reader is in it:
+each page continues from the row next to it (keyset), so the 50,000th row costs
+what the first does.
 """
 
 from __future__ import annotations
@@ -14,17 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from triage.errors import TriageError
 from triage.models import Paper, Sections, Status, Transition, Verdict
 
 if TYPE_CHECKING:
     from triage.notes import Note
     from triage.service import Triage
+    from triage.state import LogLine
 
-__all__ = ["LogRow", "PaperView", "Page", "log_row", "session_rows", "library_page", "paper_view", "read_session", "PAGE_SIZE"]
+__all__ = ["LogRow", "PaperView", "Window", "Anchor", "log_row", "session_rows", "library_window", "library_rows",
+           "paper_view", "read_session", "matches", "PAGE_SIZE"]
 
-#: Rows fetched per page in library mode; the log asks for the next page near its end.
+#: Rows per page of the library; the log asks for the pages it shows and their neighbours.
 PAGE_SIZE = 100
+
+Anchor = tuple[str, object]
+"""Where a page starts: ``("after", cursor)``, ``("before", cursor)`` or ``("offset", n)``."""
 
 
 @dataclass(frozen=True)
@@ -38,15 +43,22 @@ class LogRow:
     decision: str = ""
     top: str = ""
     in_state: bool = True
+    at: str = ""  # when its status or metadata last changed: with the key, where pages continue from
+    authors: str = ""  # what the session's filter also looks at (the library's filter is SQL)
+
+    @property
+    def cursor(self) -> tuple[str, str]:
+        """The keyset position of the row."""
+        return (self.at, self.key)
 
 
 @dataclass(frozen=True)
-class Page:
-    """Rows for the log and whether more can be fetched after them."""
+class Window:
+    """What the log shows after a (re)load: how many rows, and the loaded pages around the cursor."""
 
-    rows: list[LogRow]
-    offset: int = 0
-    more: bool = False
+    total: int
+    pages: dict[int, list[LogRow]] = field(default_factory=dict)
+    cursor: int = 0
 
 
 @dataclass
@@ -62,12 +74,19 @@ class PaperView:
     verdicts: int = 0
     note_status: str = ""
     problem: str = ""
+    #: A PDF whose sections were never summarised (extracted before issue 17): worth one extraction.
+    pdf_to_extract: Path | None = None
+
+
+def _row(line: LogLine) -> LogRow:
+    return LogRow(key=line.key, status=line.status.value, title=line.title, score=line.score,
+                  decision=line.decision, top=line.top, at=line.updated_at)
 
 
 def log_row(core: Triage, key: str, fallback_status: str = Status.QUEUED.value) -> LogRow:
     """The log row of one paper; ``fallback_status`` when the state does not know it (the note's word)."""
-    record = core.state.get(key)
-    verdict = core.state.latest_verdict(key) if record else None
+    record = core.paper_record(key)
+    verdict = core.latest_verdict(key) if record else None
     top = verdict.top_principles(1) if verdict else []
     return LogRow(
         key=key,
@@ -77,55 +96,63 @@ def log_row(core: Triage, key: str, fallback_status: str = Status.QUEUED.value) 
         decision=verdict.decision.value if verdict else "",
         top=top[0].id if top else "",
         in_state=record is not None,
+        at=record.updated_at.isoformat() if record else "",
+        authors="; ".join(record.paper.authors) if record else "",
     )
 
 
-def read_session(note_path: Path) -> Note:
-    """The note, parsed (read-only: every write goes through the service)."""
-    from triage.notes import read_note
-
-    return read_note(note_path)
+def read_session(core: Triage, note_path: Path) -> Note:
+    """The note, parsed, its reader-written entries taken into the state as the reader's decisions."""
+    return core.read_note(note_path)
 
 
-def session_rows(core: Triage, note: Note, status: str | None = None) -> Page:
+def matches(row: LogRow, text: str) -> bool:
+    """True when every word of ``text`` is in the row's key, title or authors (as the library's filter)."""
+    haystack = f"{row.key} {row.title} {row.authors}".casefold()
+    return all(word.casefold() in haystack for word in text.split())
+
+
+def session_rows(core: Triage, note: Note, status: str | None = None, text: str = "") -> list[LogRow]:
     """The session's papers: log entries in order (latest status wins), then unskimmed mentions."""
     latest: dict[str, str] = {}
     for entry in note.entries:
         latest[entry.key.lstrip("@")] = entry.status
-    rows = [log_row(core, key, note_status) for key, note_status in latest.items()]
     for mention in note.mentions:
-        key = mention.key.lstrip("@")
-        if key not in latest:
-            latest[key] = Status.QUEUED.value
-            rows.append(log_row(core, key, Status.QUEUED.value))
-    if status:
-        rows = [r for r in rows if r.status == status]
-    return Page(rows=rows)
+        latest.setdefault(mention.key.lstrip("@"), Status.QUEUED.value)
+    rows = [log_row(core, key, note_status) for key, note_status in latest.items()]
+    return [r for r in rows if (not status or r.status == status) and matches(r, text)]
 
 
-def library_page(core: Triage, status: str | None = None, *, offset: int = 0, limit: int = PAGE_SIZE) -> Page:
-    """One page of every paper in the state, most recently changed first."""
-    records = core.state.papers(Status(status) if status else None, limit=limit + 1, offset=offset)
-    rows = []
-    for record in records[:limit]:
-        verdict = core.state.latest_verdict(record.key)
-        top = verdict.top_principles(1) if verdict else []
-        rows.append(
-            LogRow(
-                key=record.key,
-                status=record.status.value,
-                title=record.paper.title,
-                score=verdict.score if verdict else None,
-                decision=verdict.decision.value if verdict else "",
-                top=top[0].id if top else "",
-            )
-        )
-    return Page(rows=rows, offset=offset, more=len(records) > limit)
+def library_rows(core: Triage, status: str | None, text: str, anchor: Anchor, limit: int = PAGE_SIZE) -> list[LogRow]:
+    """One page of the library from ``anchor``."""
+    kind, where = anchor
+    wanted = Status(status) if status else None
+    if kind == "after":
+        lines = core.log_page(wanted, text, after=where, limit=limit)  # type: ignore[arg-type]
+    elif kind == "before":
+        lines = core.log_page(wanted, text, before=where, limit=limit)  # type: ignore[arg-type]
+    else:
+        lines = core.log_page(wanted, text, offset=int(where), limit=limit)  # type: ignore[call-overload]
+    return [_row(line) for line in lines]
+
+
+def library_window(core: Triage, status: str | None = None, text: str = "", keep: str | None = None) -> Window:
+    """The library's row count and the page holding ``keep`` (the cursor's paper), else the first page."""
+    wanted = Status(status) if status else None
+    total = core.log_count(wanted, text)
+    cursor = (core.log_position(keep, wanted, text) if keep else None) or 0
+    page = cursor // PAGE_SIZE
+    rows = library_rows(core, status, text, ("offset", page * PAGE_SIZE)) if total else []
+    return Window(total=total, pages={page: rows} if rows else {}, cursor=min(cursor, max(total - 1, 0)))
 
 
 def paper_view(core: Triage, key: str, note_status: str = "") -> PaperView:
-    """The paper, its latest verdict, its sections (from the extraction cache) and its history."""
-    record = core.state.get(key)
+    """The paper, its latest verdict, its sections (as summarised at extraction) and its history.
+
+    Never opens the PDF: a paper extracted before summaries were kept says so in
+    ``pdf_to_extract`` and the screen extracts it in the background.
+    """
+    record = core.paper_record(key)
     if record is None:
         return PaperView(key=key, status=note_status or Status.QUEUED.value, note_status=note_status,
                          problem="not triaged yet: press a to add it")
@@ -133,17 +160,16 @@ def paper_view(core: Triage, key: str, note_status: str = "") -> PaperView:
         key=key,
         status=record.status.value,
         paper=record.paper,
-        verdict=core.state.latest_verdict(key),
+        verdict=core.latest_verdict(key),
         history=core.history(key),
-        verdicts=len(core.state.verdicts(key)),
+        verdicts=core.verdict_count(key),
         note_status=note_status,
+        sections=core.sections_summary(key),
     )
     pdf = record.paper.pdf_path
-    if pdf is not None and Path(pdf).is_file():
-        try:
-            view.sections = core.extract(Path(pdf))
-        except TriageError as exc:
-            view.problem = f"cannot read the PDF: {exc}"
-    elif pdf is not None:
-        view.problem = f"the PDF is gone: {pdf}"
+    if view.sections is None and pdf is not None:
+        if Path(pdf).is_file():
+            view.pdf_to_extract = Path(pdf)
+        else:
+            view.problem = f"the PDF is gone: {pdf}"
     return view

@@ -28,9 +28,9 @@ def main_screen(pilot: Pilot) -> MainScreen:
 
 
 def log_keys(pilot: Pilot) -> list[str]:
-    """Keys of the rows in the log, top to bottom."""
-    table = main_screen(pilot).query_one(ReadingLog)
-    return [str(row.key.value) for row in table.ordered_rows]
+    """Keys of the loaded rows of the log, top to bottom."""
+    log = main_screen(pilot).query_one(ReadingLog)
+    return [row.key for i in range(log.row_count) if (row := log.row_at(i)) is not None]
 
 
 def notes_of(pilot: Pilot, severity: str | None = None) -> list[str]:
@@ -51,8 +51,10 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
 async def select(pilot: Pilot, key: str) -> None:
     """Put the log's cursor on ``key`` and wait for its detail."""
     screen = main_screen(pilot)
-    table = screen.query_one(ReadingLog)
-    table.move_cursor(row=table.get_row_index(key))
+    log = screen.query_one(ReadingLog)
+    index = log.index_of(key)
+    assert index is not None, f"@{key} is not loaded in the log"
+    log.move_cursor(index)
     shown = await wait_until(pilot, lambda: (view := screen.query_one(PaperDetail).view) is not None and view.key == key)
     assert shown and screen.selected == key
     await settle(pilot, rounds=1)

@@ -121,7 +121,7 @@ async def test_promote_keep_drop_undo_go_through_the_service_and_the_note(seeded
         assert seeded_core.state.get(HADDAD).status is Status.DROPPED
         assert f"- [drop(@{HADDAD})] dropped by the reader\n" in note.read_text(encoding="utf-8")
 
-        await pilot.press("k")
+        await pilot.press("K")
         await settle(pilot)
         assert seeded_core.state.get(HADDAD).status is Status.SKIM
         assert [t.actor for t in seeded_core.history(HADDAD)][-4:] == ["reader"] * 4
@@ -331,12 +331,12 @@ async def test_the_note_sections_are_one_key_away(seeded_core: Triage, note: Pat
         await pilot.press("n")
         await settle(pilot)
         screen = main_screen(pilot)
-        assert screen.query_one("#views").active == "view-note"
+        assert screen.query_one("#views").current == "view-note"
         assert "Seeded session." in screen.query_one("#note-tl-dr-md")._markdown
         assert "Linear maps bridge latent spaces." in screen.query_one("#note-learned-md")._markdown
         await pilot.press("n")
         await settle(pilot)
-        assert screen.query_one("#views").active == "view-log"
+        assert screen.query_one("#views").current == "view-log"
         assert isinstance(app.focused, ReadingLog)
 
 
@@ -374,7 +374,8 @@ async def test_a_bug_in_a_worker_is_a_notification_not_a_crash(seeded_core: Tria
         assert app.is_running
 
 
-async def test_the_library_loads_a_page_at_a_time(triage_home: Path) -> None:
+async def test_the_library_is_one_list_read_a_page_at_a_time(triage_home: Path) -> None:
+    """250 papers: 100 load first; End, PageUp and j/k reach every row, each page fetched when it comes into view."""
     from tests.tui.conftest import offline_settings
     from triage.models import Paper
 
@@ -384,12 +385,51 @@ async def test_the_library_loads_a_page_at_a_time(triage_home: Path) -> None:
     app = make_app(core=core)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        table = main_screen(pilot).query_one(ReadingLog)
-        assert table.row_count == 100 and table.more
-        await pilot.press("ctrl+end")
+        log = main_screen(pilot).query_one(ReadingLog)
+        assert log.row_count == 250 and log.current.key == "paper0249"  # newest first
+        assert log.row_at(199) is not None and log.row_at(200) is None  # the first page and the next, prefetched
+        await pilot.press("end")
+        assert await wait_until(pilot, lambda: log.current is not None and log.current.key == "paper0000")
+        assert await wait_until(pilot, lambda: main_screen(pilot).selected == "paper0000")
+        await pilot.press("k", "k", "up")
+        assert log.current.key == "paper0003"
+        await pilot.press("pageup")
+        assert await wait_until(pilot, lambda: log.current is not None)
+        assert log.current.key == f"paper{3 + log.visible_rows:04d}"
+        await pilot.press("home", "j", "down")
+        assert log.current.key == "paper0247"
+
+        log.scroll_to(y=log.max_scroll_y, animate=False)  # the scrollbar dragged (or the wheel spun) to the end
+        assert await wait_until(pilot, lambda: log.row_at(249) is not None)
+        assert log.row_at(249).key == "paper0000" and log.current.key == "paper0247"  # the cursor stays
+        await pilot.click(log, offset=(20, 1 + 1 + 3))  # border, header, then the fourth row on screen
+        row = int(log.scroll_y) + 3
+        assert log.cursor == row
+        await pilot.click(log, offset=(20, 1 + 1 + 3))  # a second click on the highlighted row opens it
         await settle(pilot)
-        assert table.row_count == 200
-        await pilot.press("ctrl+end")
-        await settle(pilot)
-        assert table.row_count == 250 and not table.more
+        assert main_screen(pilot).maximized is not None
     core.close()
+
+
+async def test_a_row_redrawn_after_a_decision_keeps_its_place_for_the_next_page() -> None:
+    """A decided paper's time becomes the newest; the page after it must still continue from where it was shown."""
+    from textual.app import App
+
+    from tui.views import PAGE_SIZE, LogRow, Window
+
+    rows = [LogRow(key=f"p{i:03d}", status="skim", at=f"2026-01-01T00:{59 - i // 60:02d}:{59 - i % 60:02d}")
+            for i in range(PAGE_SIZE)]
+
+    class Host(App):
+        def compose(self):
+            yield ReadingLog()
+
+    app = Host()
+    async with app.run_test(size=(80, 20)) as pilot:
+        log = app.query_one(ReadingLog)
+        log.show(Window(total=PAGE_SIZE * 2, pages={0: list(rows)}), paged=True)
+        await pilot.pause()
+        last = rows[-1]
+        log.update(LogRow(key=last.key, status="dropped", at="2026-12-31T23:59:59"))
+        assert log.row_at(PAGE_SIZE - 1).status == "dropped"
+        assert log._anchor(1) == ("after", last.cursor)

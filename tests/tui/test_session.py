@@ -91,7 +91,7 @@ async def test_triage_the_whole_note_then_search_and_similar(workspace: tuple[Tr
         assert await wait_until(pilot, lambda: any("nobodyNowhere1999" in n for n in notes_of(pilot, "error")))
         assert await wait_until(pilot, lambda: any("3 triaged, 1 failed" in n for n in notes_of(pilot)))
 
-        await pilot.press("slash")
+        await pilot.press("s")
         await pilot.pause()
         assert isinstance(app.screen, SearchScreen)
         await pilot.press(*"crop yield forecasting with gradient boosted trees", "enter")
@@ -101,7 +101,7 @@ async def test_triage_the_whole_note_then_search_and_similar(workspace: tuple[Tr
         assert main_screen(pilot).selected == MOREAU
 
         await select(pilot, OKAFOR)
-        await pilot.press("s")
+        await pilot.press("S")
         await settle(pilot, rounds=5)
         assert isinstance(app.screen, SearchScreen)
         keys = [str(o.id).split(":", 1)[1] for o in app.screen.query_one("#search-hits").options]
@@ -134,7 +134,9 @@ async def test_an_ambiguous_citekey_asks_which_paper_then_triages_the_pick(works
             ids = [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
             assert sorted(ids) == ["2201.04567", PICKED] and options.highlighted == 0
             await pilot.press(*["down"] * ids.index(PICKED), "enter")
-            assert await wait_until(pilot, lambda: key in main_screen(pilot).query_one(ReadingLog).rows_by_key)
+            # Resolving, extracting, indexing (the model loads) and judging: slow on a loaded box, so a long wait.
+            assert await wait_until(pilot, lambda: key in main_screen(pilot).query_one(ReadingLog).rows_by_key, timeout=90), (
+                notes_of(pilot), main_screen(pilot).busy())
             await settle(pilot)
             assert core.state.get(key).paper.arxiv_id == PICKED
             assert f"(@{key})]" in note.read_text(encoding="utf-8")  # its entry is in the log

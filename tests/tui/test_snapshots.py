@@ -81,3 +81,58 @@ def test_add_dialog_with_a_validation_error(snap_compare, seeded_core: Triage, n
         await pilot.pause()
 
     assert snap_compare(make_app(core=seeded_core, note=note), terminal_size=SIZE, run_before=run_before)
+
+
+# -- small terminals: the title column and the paper stay readable ----------------------------
+
+
+def test_library_at_80x24(snap_compare, seeded_core: Triage) -> None:
+    """80×24: the detail under the log; status, key, critic and title columns; q in the footer."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await select(pilot, OKAFOR)
+
+    assert snap_compare(make_app(core=seeded_core), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_session_at_60x20(snap_compare, seeded_core: Triage, note: Path) -> None:
+    """60×20: the critic's columns give way to the title; the paper under the log."""
+    assert snap_compare(make_app(core=seeded_core, note=note), terminal_size=(60, 20), run_before=_loaded)
+
+
+def test_paper_full_screen_at_60x20(snap_compare, seeded_core: Triage) -> None:
+    """60×20, Enter: the paper alone, scores and quotes readable."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await select(pilot, OKAFOR)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(core=seeded_core), terminal_size=(60, 20), run_before=run_before)
+
+
+def test_help_at_80x24(snap_compare, seeded_core: Triage) -> None:
+    """?: every key by group."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(make_app(core=seeded_core), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_filtered_by_words_of_a_title(snap_compare, seeded_core: Triage) -> None:
+    """/ then words: the log narrows to the papers that hold them; the box says what is filtered."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.press(*"frozen backbones")
+        await settle(pilot)
+
+    assert snap_compare(make_app(core=seeded_core), terminal_size=(100, 30), run_before=run_before)

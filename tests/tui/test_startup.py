@@ -22,14 +22,14 @@ def big_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_first_paint_with_5000_papers(big_home: Path, record_property) -> None:
-    ours, raw = first_paint(big_home, runs=2)
+    ours, same, _table = first_paint(big_home, runs=2)
     print("\nfirst rows with 5000 papers: " + ", ".join(f"{r['first_rows_s']:.2f}s" for r in ours)
-          + "; bare DataTable: " + ", ".join(f"{r['first_rows_s']:.2f}s" for r in raw))
+          + "; bare app, same screen: " + ", ".join(f"{r['first_rows_s']:.2f}s" for r in same))
     record_property("first_paint", ours)
     assert all(r["heavy_at_first_paint"] == [] for r in ours), ours
     best = min(ours, key=lambda r: r["first_rows_s"])
-    assert best["rows"] == 100 and best["more"]  # one page, not 5,000 rows
-    assert best["first_rows_s"] < 5.0  # the target is 1 s; loose here, the number is reported
+    assert best["rows"] == 5000  # one list of every paper (drawn a page at a time)
+    assert best["first_rows_s"] < 5.0  # the target is 1.5x the bare app; loose here, the number is reported
 
 
 @pytest.mark.anyio

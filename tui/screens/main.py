@@ -5,6 +5,12 @@ in a thread worker and reports back with a message from ``tui.messages``; the
 event loop only renders.  ``TriageError`` s become error notifications; any
 other exception in a worker is reported the same way by ``on_worker_state_changed``
 (``exit_on_error=False``), so the app never dies under the reader.
+
+The layout follows the terminal: the detail pane sits beside the log when there
+is room and under it when there is not (``-stacked``), the header goes on short
+terminals (``-short``), and Enter shows the paper full-screen at any size.  The
+note and the state are watched, so a change made outside (the reader's editor,
+the nightly digest) shows up without a key press.
 """
 
 from __future__ import annotations
@@ -17,17 +23,19 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Tab, TabbedContent, TabPane, Tabs
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from triage.errors import AmbiguousKeyError, ConfigError, TriageError
@@ -38,15 +46,13 @@ from tui.messages import (
     DetailLoaded,
     Failed,
     LogLoaded,
+    NoteMoved,
     PaperChanged,
+    RowsLoaded,
     TaskFinished,
     TaskProgress,
     TaskStarted,
 )
-from tui.screens.add_paper import AddPaperScreen
-from tui.screens.pick_paper import PickPaperScreen
-from tui.screens.search import SearchScreen
-from tui.widgets.note_panel import NotePanel
 from tui.widgets.paper_detail import PaperDetail
 from tui.widgets.progress_tray import ProgressTray
 from tui.widgets.reading_log import ReadingLog
@@ -54,6 +60,9 @@ from tui.widgets.reading_log import ReadingLog
 if TYPE_CHECKING:
     from triage.notes import Note
     from triage.service import Triage
+    from tui.widgets.note_panel import NotePanel
+
+# The dialogs and the note's panel (Markdown) are imported when first shown: the first paint waits for nothing else.
 
 __all__ = ["MainScreen", "FILTERS"]
 
@@ -69,27 +78,50 @@ TRIAGE_SLOTS = 2
 GC_FREEZE_EVERY = 0.25
 #: How long the cursor must rest on a row before its detail is loaded.
 DETAIL_DELAY = 0.08
+#: How long the reader's typing in the filter box must pause before the log is filtered.
+FIND_DELAY = 0.15
+#: How often the note and the state are checked for changes made outside the app.
+WATCH_EVERY = 1.0
+#: Below this width the detail pane goes under the log; below this height the header goes.
+STACK_BELOW_WIDTH, SHORT_BELOW_HEIGHT = 100, 30
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the app last read of the note and the state, to notice outside changes."""
+
+    note: tuple[int, int] | None = None  # (mtime_ns, size); None while the note is missing
+    state: int | None = None
 
 
 class MainScreen(Screen[None]):
     """The reading log with its detail pane; the open note's sections one tab away."""
 
+    # The footer shows the daily keys, most used first (it cuts what does not fit); ? lists them all.
     BINDINGS = [
-        Binding("a", "add", "Add"),
-        Binding("p", "promote", "Read"),
-        Binding("k", "keep", "Keep"),
-        Binding("d", "drop", "Drop"),
-        Binding("u", "undo", "Undo"),
-        Binding("o", "open_pdf", "PDF"),
-        Binding("slash", "search", "Find", key_display="/"),
-        Binding("s", "similar", "Similar"),
-        Binding("R", "rescore", "Re-score", key_display="R"),
-        Binding("e", "edit_constitution", "Principles"),
-        Binding("f", "cycle_filter", "Filter"),
-        Binding("n", "toggle_note", "Note"),
-        Binding("L", "toggle_scope", "Library", key_display="L", show=False),
-        Binding("T", "run_note", "Run note", key_display="T"),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("question_mark", "help", "Help", tooltip="These keys, by what they are for"),
+        Binding("f1", "help", "Help", show=False, tooltip="These keys, by what they are for"),
+        Binding("q", "app.quit", "Quit", tooltip="Quit (asks first while papers are being triaged)"),
+        Binding("a", "add", "Add", tooltip="Triage a @citekey, arXiv id, DOI or URL (into the note when one is open)"),
+        Binding("p", "promote", "Read", tooltip="Promote to read: the note gets a [read(@key)] entry"),
+        Binding("K", "keep", "Keep", key_display="K", tooltip="Keep at skim"),
+        Binding("d", "drop", "Drop", tooltip="Drop the paper (the note says so)"),
+        Binding("u", "undo", "Undo", tooltip="Undo the latest decision (the note gets a correction)"),
+        Binding("slash", "find", "Filter", key_display="/", tooltip="Filter the log by words of the key, title or authors"),
+        Binding("f", "cycle_filter", "Status", show=False, tooltip="Show only skim, read, done, dropped or queued papers, then all"),
+        Binding("n", "toggle_note", "Note", tooltip="Switch between the log and the note's sections"),
+        Binding("z", "toggle_detail", "Detail", show=False, tooltip="The paper's detail full-screen, or back"),
+        Binding("escape", "clear_find", "Clear filter", show=False, tooltip="Clear the filter"),
+        Binding("o", "open_pdf", "PDF", show=False, tooltip="Open the PDF in the system viewer"),
+        Binding("s", "search", "Search", show=False, tooltip="Semantic search over papers and passages"),
+        Binding("S", "similar", "Similar", key_display="S", show=False, tooltip="Papers like this one"),
+        Binding("R", "rescore", "Re-score", key_display="R", show=False, tooltip="Judge again with the LLM critic"),
+        Binding("e", "edit_constitution", "Principles", show=False, tooltip="Edit your constitution in $EDITOR"),
+        Binding("L", "toggle_scope", "Library", key_display="L", show=False,
+                tooltip="The note's session, or every paper in the state"),
+        Binding("T", "run_note", "Run note", key_display="T", show=False,
+                tooltip="Triage every paper the note mentions that its log has not got"),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="Read the note and the state again"),
     ]
 
     def __init__(self, core: Triage, note: Path | None = None) -> None:
@@ -98,6 +130,10 @@ class MainScreen(Screen[None]):
         self.note_path = note
         self.scope = "session" if note is not None else "library"
         self.status_filter: str | None = None
+        self.find_text = ""
+        self._find_timer: Timer | None = None
+        self._seen = _Seen()
+        self._note_missing = False
         self.selected: str | None = None
         self.selected_status = ""
         self.note: Note | None = None
@@ -113,22 +149,33 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(id="views"):
-            with TabPane("Log", id="view-log"):
+        # The log and the note's sections, one at a time (n switches; a tab bar cost a third of the first paint).
+        with ContentSwitcher(id="views", initial="view-log"):
+            with Vertical(id="view-log"):
                 yield Tabs(*(Tab(name, id=f"filter-{name}") for name in FILTERS), id="filter")
+                yield Input(placeholder="filter: words of the key, title or authors · enter to keep · escape to clear",
+                            id="find", compact=True)
                 with Horizontal(id="log-split"):
                     yield ReadingLog(id="log")
                     yield PaperDetail(id="detail")
-            with TabPane("Note", id="view-note"):
-                yield NotePanel(id="note-panel")
+            yield Vertical(id="view-note")
         yield ProgressTray(id="tray")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.set_interval(GC_FREEZE_EVERY, self._freeze_while_busy)
+        self.set_interval(WATCH_EVERY, self.watch_outside)
         self._retitle()
         self.query_one(ReadingLog).focus()
         self.load_log()
+
+    def on_screen_resume(self) -> None:
+        # A dialog closed: once the log is drawn again, the reader's keys are the log's (TriageApp.on_event).
+        self.call_after_refresh(self.app.screen_shown)  # type: ignore[attr-defined]
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < STACK_BELOW_WIDTH, "-stacked")
+        self.set_class(event.size.height < SHORT_BELOW_HEIGHT, "-short")
 
     def _retitle(self) -> None:
         where = f"{self.note_path.name} · {self.scope}" if self.note_path else "library"
@@ -138,48 +185,84 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_log(self, keep: str | None = None) -> None:
-        """Read the session (or the library's first page) and the counts, off the event loop."""
+        """The log from scratch, its cursor on ``keep`` (else the selected paper): the session or the library."""
+        keep = keep or self.selected
         with self._guard("Reading log"):
-            note = views.read_session(self.note_path) if self.note_path else None
+            seen = _Seen(self._note_stamp(), self.core.state_version())  # before reading: a save meanwhile reloads again
+            note = views.read_session(self.core, self.note_path) if self.note_path else None
             if self.scope == "session" and note is not None:
-                page = views.session_rows(self.core, note, self.status_filter)
+                rows = views.session_rows(self.core, note, self.status_filter, self.find_text)
+                at = next((i for i, row in enumerate(rows) if row.key == keep), 0)
+                pages = {i // views.PAGE_SIZE: rows[i : i + views.PAGE_SIZE] for i in range(0, len(rows), views.PAGE_SIZE)}
+                window, paged = views.Window(total=len(rows), pages=pages, cursor=at), False
             else:
-                page = views.library_page(self.core, self.status_filter)
+                window, paged = views.library_window(self.core, self.status_filter, self.find_text, keep), True
             if not get_current_worker().is_cancelled:
-                self.post_message(LogLoaded(page, note=note, counts=self.core.state.counts(), keep=keep))
+                self._seen = seen
+                self.post_message(LogLoaded(window, paged=paged, note=note, counts=self.core.counts()))
 
-    @work(thread=True, exclusive=True, group="load-more", exit_on_error=False)
-    def load_more(self, offset: int) -> None:
-        """The next page of the library."""
+    def _note_stamp(self) -> tuple[int, int] | None:
+        if self.note_path is None:
+            return None
+        try:
+            stat = self.note_path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    @on(ReadingLog.NeedRows)
+    def _need_rows(self, message: ReadingLog.NeedRows) -> None:
+        self.load_rows(message.generation, message.page, message.anchor)
+
+    @work(thread=True, group="rows", exit_on_error=False)
+    def load_rows(self, generation: int, page: int, anchor: views.Anchor) -> None:
+        """One page of the library, continuing from the page next to it."""
         with self._guard("Reading log"):
-            self.post_message(LogLoaded(views.library_page(self.core, self.status_filter, offset=offset)))
+            rows = views.library_rows(self.core, self.status_filter, self.find_text, anchor)
+            self.post_message(RowsLoaded(generation, page, rows))
+
+    @on(RowsLoaded)
+    def _rows_loaded(self, message: RowsLoaded) -> None:
+        self.query_one(ReadingLog).fill(message.generation, message.page, message.rows)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load_detail(self, key: str, note_status: str = "") -> None:
-        """The selected paper's verdict, sections (extraction cache) and history."""
+        """The selected paper's verdict, sections (as summarised at extraction) and history."""
         with self._guard(f"@{key}"):
             view = views.paper_view(self.core, key, note_status)
             if not get_current_worker().is_cancelled:
                 self.post_message(DetailLoaded(view))
 
+    @work(thread=True, exclusive=True, group="extract", exit_on_error=False)
+    def extract_for_detail(self, view: views.PaperView) -> None:
+        """A paper extracted before its sections were summarised: extract once (this loads PyMuPDF), then show."""
+        assert view.pdf_to_extract is not None
+        with self._guard(f"@{view.key}"):
+            sections = self.core.extract(view.pdf_to_extract)
+            view.sections, view.pdf_to_extract = sections, None
+            self.post_message(DetailLoaded(view))
+
     @on(LogLoaded)
     def _log_loaded(self, message: LogLoaded) -> None:
         log = self.query_one(ReadingLog)
-        log.show(message.page, keep=message.keep or self.selected)
+        about = f"matching “{self.find_text}”" if self.find_text else ""
+        log.show(message.window, paged=message.paged, about=about)
         if message.note is not None:
             self.note = message.note
-            self.query_one(NotePanel).show(message.note)
-        if message.page.offset == 0:
-            self._label_filters(message.counts)
-            if not message.page.rows:
-                self.selected = None
-                if self.status_filter:
-                    empty = f"No {self.status_filter} papers here; press f for the next filter."
-                elif self.scope == "session":
-                    empty = "The note names no papers yet: press a to add one."
-                else:
-                    empty = "No papers yet: press a to add one, or open a note with triage tui NOTE."
-                self.query_one(PaperDetail).show(None, empty=empty)
+            if (panel := self._note_panel()) is not None:
+                panel.show(message.note)
+        self._label_filters(message.counts)
+        if not message.window.total:
+            self.selected = None
+            if self.find_text:
+                empty = f"Nothing matches “{self.find_text}”; escape clears the filter."
+            elif self.status_filter:
+                empty = f"No {self.status_filter} papers here; press f for the next status."
+            elif self.scope == "session":
+                empty = "The note names no papers yet: press a to add one."
+            else:
+                empty = "No papers yet: press a to add one."
+            self.query_one(PaperDetail).show(None, empty=empty)
 
     def _label_filters(self, counts: dict[str, int]) -> None:
         tabs = self.query_one("#filter", Tabs)
@@ -187,10 +270,6 @@ class MainScreen(Screen[None]):
             n = sum(counts.values()) if name == "all" else counts.get(name, 0)
             label = name if self.scope == "session" else f"{name} {n}"
             tabs.query_one(f"#filter-{name}", Tab).label = label
-
-    @on(ReadingLog.NeedMore)
-    def _need_more(self, message: ReadingLog.NeedMore) -> None:
-        self.load_more(message.offset)
 
     @on(ReadingLog.Highlighted)
     def _highlighted(self, message: ReadingLog.Highlighted) -> None:
@@ -213,14 +292,23 @@ class MainScreen(Screen[None]):
     @on(DetailLoaded)
     def _detail_loaded(self, message: DetailLoaded) -> None:
         if message.view.key == self.selected:
-            self.query_one(PaperDetail).show(message.view)
+            detail = self.query_one(PaperDetail)
+            same = detail.view is not None and detail.view.key == message.view.key
+            detail.show(message.view, keep_scroll=same)
+            if message.view.pdf_to_extract is not None:
+                self.extract_for_detail(message.view)
+
+    @on(ReadingLog.Opened)
+    def _opened(self, message: ReadingLog.Opened) -> None:
+        self.action_toggle_detail()
 
     @on(PaperChanged)
     def _paper_changed(self, message: PaperChanged) -> None:
         log = self.query_one(ReadingLog)
-        if message.reload or message.row is None or message.row.key not in log.rows_by_key:
+        if message.reload or message.row is None or log.index_of(message.row.key) is None:
             self._reload_soon(message.key if message.focus else None)
         else:
+            # In place: a decided paper stays where the reader is (it moves up on the next reload).
             log.update(message.row)
         if message.key and (message.key == self.selected or message.focus):
             self.selected = message.key
@@ -240,6 +328,10 @@ class MainScreen(Screen[None]):
     def _task_finished(self, message: TaskFinished) -> None:
         self.query_one(ProgressTray).finish(message.task)
         gc.freeze()
+
+    def busy(self) -> list[str]:
+        """What is running in the background, as the progress tray names it."""
+        return self.query_one(ProgressTray).labels
 
     def _freeze_while_busy(self) -> None:
         # The first triage or search loads torch, Chroma and the model: hundreds of thousands of
@@ -269,6 +361,28 @@ class MainScreen(Screen[None]):
     def _reload_now(self) -> None:
         focus, self._reload_focus, self._reload_timer = self._reload_focus, None, None
         self.load_log(keep=focus or self.selected)
+
+    # -- changes made outside the app -----------------------------------------
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def watch_outside(self) -> None:
+        """Reload when the note was saved elsewhere or another process changed the state; say when the note goes."""
+        with self._guard("Watching"):
+            stamp, version = self._note_stamp(), self.core.state_version()
+            if self.note_path is not None and stamp is None:
+                if not self._note_missing:
+                    self._note_missing = True
+                    self.post_message(NoteMoved(f"{self.note_path} was moved or deleted"))
+                return
+            self._note_missing = False
+            if _Seen(stamp, version) != self._seen:
+                self._seen = _Seen(stamp, version)
+                self.post_message(PaperChanged("", reload=True))
+
+    @on(NoteMoved)
+    def _note_moved(self, message: NoteMoved) -> None:
+        self.say(f"{message.reason}. Decisions are refused until it is back (nothing is changed without its entry).",
+                 title="Note", severity="warning", timeout=10)
 
     def _tell(self, key: str, news: str) -> None:
         # Papers finishing together make one notification, not a stack of them: each toast is a
@@ -316,17 +430,83 @@ class MainScreen(Screen[None]):
         following = FILTERS[(FILTERS.index(current) + 1) % len(FILTERS)]
         self.query_one("#filter", Tabs).active = f"filter-{following}"
 
-    def action_toggle_note(self) -> None:
-        """Switch between the log and the note's sections."""
-        self.show_view("view-note" if self.query_one("#views", TabbedContent).active == "view-log" else "view-log")
+    def action_find(self) -> None:
+        """Show the filter box and type into it."""
+        box = self.query_one("#find", Input)
+        box.add_class("-open")
+        self.show_view("view-log", focus=box)
 
-    def show_view(self, pane: str) -> None:
-        """Show the log or the note, and focus what is in it."""
-        # TabbedContent follows the focus back to the pane that holds it, so clear it first.
-        self.set_focus(None)
-        self.query_one("#views", TabbedContent).active = pane
-        target = self.query_one(ReadingLog) if pane == "view-log" else self.query_one("#note-sections").query_one(Tabs)
-        self.call_after_refresh(target.focus)
+    @on(Input.Changed, "#find")
+    def _find_changed(self, event: Input.Changed) -> None:
+        if self._find_timer is not None:
+            self._find_timer.stop()
+        self._find_timer = self.set_timer(FIND_DELAY, lambda: self._apply_find(event.value))
+
+    def _apply_find(self, text: str) -> None:
+        text = " ".join(text.split())
+        if text != self.find_text:
+            self.find_text = text
+            self.load_log()
+
+    @on(Input.Submitted, "#find")
+    def _find_kept(self, event: Input.Submitted) -> None:
+        self._apply_find(event.value)
+        self.query_one(ReadingLog).focus()
+
+    def action_clear_find(self) -> None:
+        """Clear the filter box and show every paper again."""
+        box = self.query_one("#find", Input)
+        box.remove_class("-open")
+        box.value = ""
+        self.query_one(ReadingLog).focus()
+        self._apply_find("")
+
+    def action_toggle_detail(self) -> None:
+        """The selected paper's detail full-screen (escape or z comes back)."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        detail = self.query_one(PaperDetail)
+        if self.selected and self.maximize(detail, container=False):
+            detail.focus()
+
+    def minimize(self) -> None:
+        """Back from the full-screen detail, to the log."""
+        super().minimize()
+        self.query_one(ReadingLog).focus()
+
+    def action_help(self) -> None:
+        """Every key, by what it is for."""
+        from tui.screens.help import HelpScreen, help_rows
+
+        shown = [(active.binding, self.app.get_key_display(active.binding)) for active in self.active_bindings.values()]
+        self.app.push_screen(HelpScreen(help_rows(shown)))
+
+    async def action_toggle_note(self) -> None:
+        """Switch between the log and the note's sections."""
+        if self.query_one("#views", ContentSwitcher).current == "view-note":
+            self.show_view("view-log")
+            return
+        panel = self._note_panel()
+        if panel is None:
+            from tui.widgets.note_panel import NotePanel
+
+            panel = NotePanel(id="note-panel")
+            await self.query_one("#view-note").mount(panel)
+            if self.note is not None:
+                panel.show(self.note)
+        self.show_view("view-note", focus=panel.query_one("#note-sections").query_one(Tabs))
+
+    def _note_panel(self) -> NotePanel | None:
+        from tui.widgets.note_panel import NotePanel
+
+        found = self.query(NotePanel)
+        return found.first() if found else None
+
+    def show_view(self, pane: str, focus: Widget | None = None) -> None:
+        """Show the log (or the note: ``action_toggle_note``) and focus ``focus``, else the log."""
+        self.query_one("#views", ContentSwitcher).current = pane
+        self.call_after_refresh((focus or self.query_one(ReadingLog)).focus)
 
     def action_toggle_scope(self) -> None:
         """The open note's session, or every paper in the state (paged)."""
@@ -345,9 +525,11 @@ class MainScreen(Screen[None]):
 
     def action_add(self) -> None:
         """Ask for a @citekey, arXiv id, DOI or URL and triage it (into the note when one is open)."""
-        row = self.query_one(ReadingLog).rows_by_key.get(self.selected or "")
+        row = self.query_one(ReadingLog).current
         prefill = f"@{row.key}" if row is not None and not row.in_state else ""
         into = self.note_path.name if self.note_path else ""
+        from tui.screens.add_paper import AddPaperScreen
+
         self.app.push_screen(AddPaperScreen(prefill, into=into), self._add_chosen)
 
     def _add_chosen(self, identifier: str | None) -> None:
@@ -376,7 +558,7 @@ class MainScreen(Screen[None]):
                     if self.note_path is not None:
                         outcome = self.core.triage_into_note(identifier, self.note_path)
                         verdict, key = outcome.verdict, outcome.key
-                        where = "written to the note" if outcome.written else (outcome.message or "not written")
+                        where = outcome.message or ("written to the note" if outcome.written else "not written")
                     else:
                         paper, _sections, verdict, _cached = self.core.triage(identifier)
                         key, where = paper.key, "in the library"
@@ -395,6 +577,8 @@ class MainScreen(Screen[None]):
                 self.pick_and_triage(message.key, arxiv_id)
             else:
                 self.say(f"@{message.key} left unresolved", title="Add", severity="warning")
+
+        from tui.screens.pick_paper import PickPaperScreen
 
         self.app.push_screen(PickPaperScreen(message.key, message.candidates), chosen)
 
@@ -465,10 +649,10 @@ class MainScreen(Screen[None]):
     def decide(self, key: str, what: str) -> None:
         """Apply a decision through the service; decisions are not exclusive, so none is lost."""
         actions: dict[str, Callable[[], Transition]] = {
-            "promote": lambda: self.core.promote(key, note=self.note_path),
-            "keep": lambda: self.core.set_status(key, Status.SKIM, reason="kept at skim", note=self.note_path),
-            "drop": lambda: self.core.drop(key, note=self.note_path),
-            "undo": lambda: self.core.undo(key, note=self.note_path),
+            "promote": lambda: self.core.promote(key, note=self.note_path, source="tui"),
+            "keep": lambda: self.core.keep(key, reason="kept at skim", note=self.note_path, source="tui"),
+            "drop": lambda: self.core.drop(key, note=self.note_path, source="tui"),
+            "undo": lambda: self.core.undo(key, note=self.note_path, source="tui"),
         }
         with self._guard(what.capitalize()):
             transition = actions[what]()
@@ -487,7 +671,7 @@ class MainScreen(Screen[None]):
     def open_pdf(self, key: str) -> None:
         """Find the PDF and hand it to ``xdg-open`` / ``open``; says so when there is none."""
         with self._guard("Open PDF"):
-            record = self.core.state.get(key)
+            record = self.core.paper_record(key)
             pdf = record.paper.pdf_path if record else None
             if pdf is None or not Path(pdf).is_file():
                 self.post_message(Failed("Open PDF", f"no local PDF for @{key}" + (f" ({pdf} is gone)" if pdf else "")))
@@ -506,8 +690,10 @@ class MainScreen(Screen[None]):
 
     def action_search(self) -> None:
         """Semantic search over every indexed paper and passage."""
+        from tui.screens.search import SearchScreen
+
         self.app.push_screen(
-            SearchScreen("Search papers and passages", search=lambda q: self.core.search(q, k=15)), self._jump_to
+            SearchScreen("Search papers and passages", search=lambda q: self.core.search(q, k=15)), self.jump_to
         )
 
     def action_similar(self) -> None:
@@ -523,22 +709,26 @@ class MainScreen(Screen[None]):
         try:
             with self._guard("Similar"):
                 hits = self.core.similar(key, k=8)
+                from tui.screens.search import SearchScreen
+
                 self.app.call_from_thread(
-                    self.app.push_screen, SearchScreen(f"Papers like @{key}", hits=hits), self._jump_to
+                    self.app.push_screen, SearchScreen(f"Papers like @{key}", hits=hits), self.jump_to
                 )
         finally:
             self.post_message(TaskFinished(task))
 
-    def _jump_to(self, key: str | None) -> None:
+    def jump_to(self, key: str | None) -> None:
+        """Put the cursor on ``key`` wherever it is in the log; a paper the log's filters hide is shown all the same."""
         if not key:
             return
+        self.show_view("view-log")
         log = self.query_one(ReadingLog)
-        if key in log.rows_by_key:
-            log.move_cursor(row=log.get_row_index(key))
+        if (index := log.index_of(key)) is not None:
+            log.move_cursor(index)
         else:
             self.selected, self.selected_status = key, ""
+            self.load_log(keep=key)
             self.load_detail(key, self._note_status(key))
-        self.show_view("view-log")
 
     # -- critic and constitution ----------------------------------------------
 
@@ -555,7 +745,7 @@ class MainScreen(Screen[None]):
         try:
             with self._guard("Re-score"):
                 critic = self.core.make_critic("llm")
-                record = self.core.state.get(key)
+                record = self.core.paper_record(key)
                 if record is None or record.paper.pdf_path is None:
                     raise ConfigError(f"@{key} has not been triaged yet", hint="press a to add it first")
                 sections = self.core.extract(Path(record.paper.pdf_path))

@@ -78,6 +78,11 @@ class ProgressTray(Widget):
         """What is running, by task name (for tests and the title)."""
         return list(self._tasks)
 
+    @property
+    def labels(self) -> list[str]:
+        """What is running, as each line says it."""
+        return [t.label.split(" · ")[0] for t in self._tasks.values()]
+
     def _changed(self) -> None:
         busy = bool(self._tasks)
         height = min(len(self._tasks), MAX_LINES) if busy else 0
