@@ -85,6 +85,6 @@ def test_papers_without_a_pdf_are_judged_from_their_zotero_abstract(case: Case, 
     for key in case.abstract_only:
         entry = re.search(rf"^- \[skim\(@{key}\)\]\n((?:  .*\n)+)", text, re.MULTILINE)
         assert entry, text
-        assert "abstract only: no PDF" in entry.group(1) and "· abstract only ·" in entry.group(1)
+        assert "abstract only: no PDF" in entry.group(1) and re.search(r"triage: .* · abstract only\b", entry.group(1))
     # A stale attachment is named (where Zotero says the file is), not "no cached PDF".
     assert all("/storage/" in w for w in re.findall(r"no PDF \(([^)]*is missing[^)]*)\)", err))

@@ -60,7 +60,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from triage.atomic import write_atomic
 from triage.errors import ConfigError, SourceError, TriageError
@@ -68,7 +68,6 @@ from triage.models import Decision, Sections, Status, Verdict
 from triage.sources.listing import Listing, ListingEntry, load_listing
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from triage.critic.base import Critic
     from triage.service import Triage

@@ -18,15 +18,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from triage.config import Settings
 from triage.critic.base import Critic
 from triage.critic.batch import BatchResult
 from triage.critic.constitution import Constitution, load_constitution
-from triage.errors import (EXIT_SERVICE, ConfigError, NetworkDown, NotJudged, OfflineMiss, PdfError, SourceError,
-                           TriageError)
+from triage.errors import (
+    EXIT_SERVICE,
+    ConfigError,
+    NetworkDown,
+    NotJudged,
+    OfflineMiss,
+    PdfError,
+    SourceError,
+    TriageError,
+)
 from triage.models import Decision, Paper, Sections, Status, Transition, Verdict
+
+if TYPE_CHECKING:
+    from triage.critic.model import Prior, ReaderModel
 
 __all__ = ["Triage", "Outcome", "RunReport", "NoteSync", "Progress", "OFFLINE_RECHECK_S"]
 
@@ -145,9 +156,9 @@ class Triage:
         self._index = None
         self._library = None
         self._constitution: Constitution | None = None
-        self._model = None
+        self._model: ReaderModel | None = None
         self._model_key: tuple[str, str] | None = None
-        self._prior_model = None
+        self._prior_model: Prior | None = None
         self.offline_reason: str | None = None  # why the network was given up on (host and cause), once it was
         self._offline_until = 0.0
 
@@ -265,7 +276,7 @@ class Triage:
         """The constitution measured against the background (kept until the constitution changes)."""
         import numpy as np
 
-        from triage.critic.background import background_texts, embed_cached
+        from triage.critic.background import background_texts, background_vectors
         from triage.critic.model import Prior
 
         constitution = self.constitution
@@ -277,7 +288,7 @@ class Triage:
                     constitution,
                     lambda texts: np.asarray(embedder.embed(texts), dtype=np.float64),
                     background,
-                    embed_cached(embedder, background, self.settings.cache_dir),
+                    background_vectors(embedder, self.settings.cache_dir),
                 )
             return self._prior_model
 

@@ -155,7 +155,7 @@ class TriageApp(App[None]):
 
     # -- leaving --------------------------------------------------------------
 
-    def action_quit(self) -> None:
+    async def action_quit(self) -> None:
         """Quit now; with papers still being triaged, ask first (they stop where they are)."""
         from tui.screens.confirm import ConfirmScreen
 

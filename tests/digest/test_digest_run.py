@@ -108,26 +108,33 @@ ADAPTER_PAPERS = [
     ("Routing between adapter experts", "A learned router selects among adapter experts attached to a frozen backbone for each token."),
     ("Merging LoRA modules trained by different clients", "Federated clients train LoRA modules that a server merges into one adapter."),
 ]
+ORDINARY_PAPERS = [
+    ("A survey of continuum robots", "We review the design, modelling and control of continuum robots for surgery."),
+    ("Password managers in the wild", "We interview forty users about how they choose and store their passwords."),
+    ("Real-time scheduling in ROS 2", "We analyse the response times of the ROS 2 executor under fixed-priority scheduling."),
+    ("Smart contract vulnerabilities", "A static analyser finds reentrancy bugs in 1,200 Ethereum smart contracts."),
+    ("Energy-aware gait selection for quadrupeds", "A power model picks the gait that saves the most energy on a wheeled robot."),
+    ("Query optimisation for graph databases", "Cardinality estimates for graph pattern queries cut planning errors by half."),
+]
 
 
 def test_the_readers_decisions_move_the_ranking(core: Triage) -> None:
     entries = load_listing(NIGHT1).entries
     before = dict(zip((e.arxiv_id for e in entries), (s for s, _ in prefilter(core, entries))))
-    # A reader whose decisions contradict their constitution: crops promoted, adapters dropped.
-    for i, (title, abstract) in enumerate(CROP_PAPERS):
-        key = f"farmer{i}CropYields2024"
-        core.state.upsert_paper(Paper(key=key, title=title, abstract=abstract))
-        core.promote(key)
-    for i, (title, abstract) in enumerate(ADAPTER_PAPERS):
-        key = f"modular{i}Adapters2024"
-        core.state.upsert_paper(Paper(key=key, title=title, abstract=abstract))
-        core.drop(key)
+    # A reader who, beyond what their constitution says, reads crop-yield papers: a new interest.
+    decisions = [("farmer", CROP_PAPERS, "promote"), ("modular", ADAPTER_PAPERS, "promote"),
+                 ("ordinary", ORDINARY_PAPERS, "drop")]
+    for prefix, papers, action in decisions:
+        for i, (title, abstract) in enumerate(papers):
+            key = f"{prefix}{i}Paper2024"
+            core.state.upsert_paper(Paper(key=key, title=title, abstract=abstract))
+            getattr(core, action)(key)
     model = core.reader_model()
-    assert model.learned and "learned from 10 of your decisions" in model.describe()
+    assert model.learned and "learned from 16 of your decisions" in model.describe()
     after = dict(zip((e.arxiv_id for e in entries), prefilter(core, entries)))
-    assert after["2603.00103"][0] > before["2603.00103"]  # maize yields: like the promoted papers
-    assert after["2603.00101"][0] < before["2603.00101"]  # sparse adapters: like the dropped ones
+    assert after["2603.00103"][0] > before["2603.00103"] + 2  # maize yields: like the crop papers promoted
     assert after["2603.00103"][1].startswith("@farmer")  # closest to a paper the reader promoted
+    assert after["2603.00101"][0] >= before["2603.00101"] - 1  # sparse adapters: still wanted
 
 
 def test_too_few_decisions_leave_the_constitution_in_charge(core: Triage) -> None:

@@ -37,8 +37,9 @@ def entries_of(note: Path, key: str) -> list[tuple[str, list[str]]]:
     return [(e.status, e.children) for e in read_note(note).entries if e.key == key]
 
 
-async def test_adding_a_paper_the_reader_logged_by_hand_writes_the_critics_promotion(workspace: tuple[Triage, Path]) -> None:
-    """Was: the state said read, the note had no [read(@key)] entry and the toast said 'already in the log'."""
+async def test_adding_a_paper_the_reader_logged_by_hand_keeps_the_readers_decision(workspace: tuple[Triage, Path]) -> None:
+    """Was: the state said read, the note had no [read(@key)] entry.  The reader's own skim entry is their decision:
+    the critic may judge the paper, but neither the state nor the note gets a decision the reader did not make."""
     core, note = workspace
     core.critic.decisions[OKAFOR] = Decision.READ
     before = hand_logged(note, OKAFOR)
@@ -46,14 +47,13 @@ async def test_adding_a_paper_the_reader_logged_by_hand_writes_the_critics_promo
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.press("a", *f"@{OKAFOR}", "enter")
-        assert await wait_until(pilot, lambda: core.state.get(OKAFOR) is not None
-                                and core.state.get(OKAFOR).status is Status.READ, timeout=90), notes_of(pilot)
+        assert await wait_until(pilot, lambda: any("already in the log" in n for n in notes_of(pilot)),
+                                timeout=90), notes_of(pilot)
         await settle(pilot)
-        text = note.read_text(encoding="utf-8")
-        assert text.startswith(before)  # the reader's entry, byte for byte
-        (_, mine), (status, children) = entries_of(note, OKAFOR)
-        assert status == "read" and is_critic_entry(children) and not is_critic_entry(mine)
-        assert any("the critic's decision added" in n for n in notes_of(pilot))
+        assert note.read_text(encoding="utf-8") == before  # nothing added, every byte the reader's
+        record = core.state.get(OKAFOR)
+        assert record is not None and record.status is Status.SKIM
+        assert [(t.actor, t.source) for t in core.state.history(OKAFOR)] == [("reader", "note")]
         assert not notes_of(pilot, "error")
 
 

@@ -6,10 +6,13 @@ titles and abstracts from ordinary announcement nights, shipped with triage
 They set what "closer than usual" means for each principle, the rarity of each
 term, and the prior's thresholds; a reader's own taste never enters them.
 
-Embedding a few hundred abstracts costs seconds on a laptop CPU, so vectors
-are remembered in ``<home>/cache/vectors.sqlite3`` by (embedder, text hash):
-the background once per embedder, each decided paper once.  The cache is a
-convenience: when it cannot be read or written, vectors are simply computed.
+Embedding a thousand abstracts costs tens of seconds on a laptop CPU, so the
+background's vectors for the default local model ship with it
+(``background/all-MiniLM-L6-v2.npy``, float16, checked against the texts'
+hash), and any other vectors are remembered in ``<home>/cache/vectors.sqlite3``
+by (embedder, text hash): the background once per other embedder, each decided
+paper once.  The cache is a convenience: when it cannot be read or written,
+vectors are simply computed.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
     from triage.embeddings import Embedder
 
-__all__ = ["background_texts", "embed_cached"]
+__all__ = ["background_texts", "background_vectors", "embed_cached"]
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +42,30 @@ def background_texts() -> tuple[str, ...]:
     raw = resources.files("triage.critic").joinpath("background/papers.jsonl").read_text(encoding="utf-8")
     rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
     return tuple(paper_text(r["title"], r["abstract"]) for r in rows)
+
+
+def background_vectors(embedder: Embedder, cache_dir: Path | None) -> np.ndarray:
+    """The background's unit vectors under ``embedder``: shipped for the default local model, else computed once."""
+    import numpy as np
+
+    texts = list(background_texts())
+    name = embedder.name.split(":", 1)[-1]
+    folder = resources.files("triage.critic").joinpath("background")
+    try:
+        meta = json.loads(folder.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+        shipped = meta["embedder"] == embedder.name and meta["texts_sha256"] == _texts_hash(texts)
+    except (OSError, ValueError, KeyError):
+        shipped = False
+    if shipped:
+        with folder.joinpath(f"{name}.npy").open("rb") as f:
+            vectors = np.load(f).astype(np.float64)
+        if vectors.shape[0] == len(texts):
+            return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return embed_cached(embedder, texts, cache_dir)
+
+
+def _texts_hash(texts: list[str]) -> str:
+    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
 
 
 def _key(text: str) -> str:
@@ -71,10 +98,9 @@ def embed_cached(embedder: Embedder, texts: list[str], cache_dir: Path | None) -
         vectors = np.asarray(embedder.embed([text_of[k] for k in todo]), dtype=np.float32)
         found.update(zip(todo, vectors))
         if db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                with db:
-                    db.executemany("INSERT OR REPLACE INTO vectors (embedder, key, vector) VALUES (?, ?, ?)",
-                                   [(embedder.name, k, v.tobytes()) for k, v in zip(todo, vectors)])
+            with contextlib.suppress(sqlite3.Error), db:
+                db.executemany("INSERT OR REPLACE INTO vectors (embedder, key, vector) VALUES (?, ?, ?)",
+                               [(embedder.name, k, v.tobytes()) for k, v in zip(todo, vectors)])
     if db is not None:
         db.close()
     return np.vstack([found[k] for k in keys])

@@ -18,8 +18,10 @@ class Critic(Protocol):
     name: str
     """Which critic and model, recorded in every verdict, e.g. ``offline:all-MiniLM-L6-v2``."""
 
-    prompt_version: str
-    """Part of the verdict cache key: changing prompts invalidates cached verdicts."""
+    @property
+    def prompt_version(self) -> str:
+        """Part of the verdict cache key: changing prompts (or, offline, the reader's decisions) invalidates verdicts."""
+        ...
 
     def judge(self, paper: Paper, sections: Sections, constitution: Constitution) -> Verdict:
         """Return a verdict; raise NotJudged (a CriticError) when no verdict can honestly be given."""

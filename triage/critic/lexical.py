@@ -24,13 +24,7 @@ __all__ = ["terms", "Bm25"]
 _WORD = re.compile(r"[a-z0-9]+")
 # Function words and the vocabulary of every abstract; kept out of queries and documents alike.
 _STOP = frozenset(
-    """a an the and or of to in on for with by from as at is are was were be been being this that these those it its
-    into than then there their they them we our us i my me you your he she his her which who whom what when where why
-    how not no nor but if so such can could may might must should would will shall do does did done have has had having
-    each every any all some more most less least other others own same very also just only both either neither about
-    above below between through during before after over under again further once here out up down off too via per
-    one two three new use used using uses paper papers work works show shows shown propose proposed approach
-    method methods model models result results based""".split()
+    ["a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "by", "from", "as", "at", "is", "are", "was", "were", "be", "been", "being", "this", "that", "these", "those", "it", "its", "into", "than", "then", "there", "their", "they", "them", "we", "our", "us", "i", "my", "me", "you", "your", "he", "she", "his", "her", "which", "who", "whom", "what", "when", "where", "why", "how", "not", "no", "nor", "but", "if", "so", "such", "can", "could", "may", "might", "must", "should", "would", "will", "shall", "do", "does", "did", "done", "have", "has", "had", "having", "each", "every", "any", "all", "some", "more", "most", "less", "least", "other", "others", "own", "same", "very", "also", "just", "only", "both", "either", "neither", "about", "above", "below", "between", "through", "during", "before", "after", "over", "under", "again", "further", "once", "here", "out", "up", "down", "off", "too", "via", "per", "one", "two", "three", "new", "use", "used", "using", "uses", "paper", "papers", "work", "works", "show", "shows", "shown", "propose", "proposed", "approach", "method", "methods", "model", "models", "result", "results", "based"]
 )
 _SUFFIXES = ("ization", "isation", "ations", "ation", "ings", "ing", "ities", "ity", "ies", "es", "s", "ed", "al", "ly")
 

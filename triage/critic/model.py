@@ -10,8 +10,8 @@ statement as the query (plain terms, ``lexical``).  Each is turned into a
 z-score against a *background* of ordinary arXiv papers (``background``), so
 "close to modularity" means closer than ordinary papers are, not a raw cosine
 that every ML abstract reaches.  A principle is a reason for a verdict only
-when the paper is unusually close to it: its score is ``2.5·max(z, 0)`` (an
-ordinary paper scores 0, one in the top 10% about 3, the top 0.1% about 8).
+when the paper is unusually close to it: its score is 0 below the top 10% of
+ordinary papers, then ``2.5·z`` (about 3 at that line, 8 for the top 0.1%).
 
 **Prior** (``Prior``).  ``prior = Σ weight·±max(z, 0) / Σ weight⁺``
 (``against`` principles subtract).  Its thresholds come from the background
@@ -34,10 +34,11 @@ of decisions cannot make the critic worse than the constitution alone.
 Background papers join the fit as weak drops, because readers seldom write
 their drops down and a model of promotions alone has nothing to contrast.
 
-**Scores.**  ``score = 3.5 + 2.5·(η − cut_skim)/(cut_read − cut_skim)``,
-clipped to 0-10: the model's cut points sit at the default ``drop_below``
-(3.5) and ``promote_at`` (6.0), so the constitution's thresholds keep their
-meaning and ``triage calibrate`` can still move them.
+**Scores.**  ``score = 3.5 + 2.5·(η − cut_skim)/(cut_read − cut_skim)``
+between the cut points, bending smoothly towards 0 and 10 beyond them (never
+clipped, so far-off papers keep their order): the model's cut points sit at the
+default ``drop_below`` (3.5) and ``promote_at`` (6.0), so the constitution's
+thresholds keep their meaning and ``triage calibrate`` can still move them.
 """
 
 from __future__ import annotations
@@ -64,12 +65,14 @@ MIN_EXAMPLES = 8
 SKIM_Z, READ_Z = 1.2816, 2.0537
 #: A principle is named as a reason only when the paper is this unusual for it (top ~10% of ordinary papers).
 REASON_Z = 1.2816
+_TIE_BREAK = 1e-2
 _DENSE_SHARE = 0.5  # dense and lexical closeness count equally: each carries signal the other misses
 _CONCLUSION_SHARE = 1 / 3
 _BACKGROUND_WEIGHT = 0.5  # all background papers together, as drops, against the reader's decisions together
 _KNN = 3  # likeness to a class of decisions: mean cosine to its three nearest
 _L2 = 3.0  # pull of the learned weights towards 0
 _PULL = 3.0  # pull of the prior's scale towards 1 and of the cut points towards the prior's
+_SHARPNESS_PULL = 1.0  # on the log of the sharpness, towards a gap of four logits
 _FOLDS = 5
 _BALANCED_CV = True
 _LABEL = {Decision.DROP: 0, Decision.SKIM: 1, Decision.READ: 2}
@@ -163,7 +166,9 @@ class Prior:
         """The constitution's weighted, signed sum of how unusually close each paper is to each principle."""
         import numpy as np
 
-        return (np.maximum(z, 0.0) * self._weights * self._signs).sum(axis=1) / self._norm
+        signed = self._weights * self._signs
+        # The second term only orders papers that are close to no principle at all (a prior of 0 for each).
+        return ((np.maximum(z, 0.0) * signed).sum(axis=1) + _TIE_BREAK * (z * signed).sum(axis=1)) / self._norm
 
 
 @dataclass
@@ -332,13 +337,12 @@ class ReaderModel:
         skim_cut, read_cut = cuts
         out = []
         for i, value in enumerate(eta):
-            score = 3.5 + 2.5 * (value - skim_cut) / (read_cut - skim_cut)
             decision = Decision.READ if value >= read_cut else Decision.SKIM if value >= skim_cut else Decision.DROP
             out.append(PaperScore(
-                score=round(min(10.0, max(0.0, score)), 2),
+                score=_to_ten(float(value), cuts),
                 decision=decision,
                 confidence=_confidence(float(value), cuts, learned=self._fit is not None),
-                principle_scores=tuple(round(min(10.0, 2.5 * max(0.0, float(v))), 1) for v in z[i]),
+                principle_scores=tuple(_principle_score(float(v)) for v in z[i]),
                 principle_z=tuple(round(float(v), 3) for v in z[i]),
                 learned=self._fit is not None,
             ))
@@ -354,6 +358,27 @@ class ReaderModel:
         sims = np.asarray(vectors, dtype=np.float64) @ self._vectors[promoted].T
         best = sims.argmax(axis=1)
         return [(self.examples[promoted[j]].key, float(sims[i, j])) for i, j in enumerate(best)]
+
+
+def _principle_score(z: float) -> float:
+    """0 for a paper no more unusual for the principle than the top 10% of ordinary papers (not a reason), else
+    2.5·z: about 3 at that line, 5 at two standard deviations, 10 at four."""
+    return round(min(10.0, 2.5 * z), 1) if z >= REASON_Z else 0.0
+
+
+def _to_ten(eta: float, cuts: tuple[float, float]) -> float:
+    """The 0-10 score: linear from 3.5 at the skim cut to 6 at the read cut, and beyond them bending towards 0
+    and 10 without reaching them, so two papers far from either cut still keep their order (no ties at a clip)."""
+    skim_cut, read_cut = cuts
+    gap = (read_cut - skim_cut) or 1.0
+    slope = 2.5 / gap
+    if eta < skim_cut:
+        score = 3.5 * math.exp(slope / 3.5 * (eta - skim_cut))
+    elif eta <= read_cut:
+        score = 3.5 + slope * (eta - skim_cut)
+    else:
+        score = 10.0 - 4.0 * math.exp(-slope / 4.0 * (eta - read_cut))
+    return round(score, 4)
 
 
 def _confidence(eta: float, cuts: tuple[float, float], *, learned: bool) -> float:
@@ -390,13 +415,15 @@ def _stratified_folds(labels: list[Decision], k: int) -> list[list[int]]:
 
 
 def _fit_sharpness(eta: np.ndarray, y: np.ndarray, cuts: tuple[float, float]) -> float:
-    """The sharpness that best fits decisions ``y`` to a fixed scale and fixed cut points (a 1-d search)."""
+    """The sharpness that best fits decisions ``y`` to a fixed scale and cut points, pulled as ``_fit_ordinal``'s."""
     import numpy as np
     from scipy.optimize import minimize_scalar
 
     weight = np.ones(len(y))
-    result = minimize_scalar(lambda log_s: -_log_likelihood(eta, cuts, math.exp(log_s), y, weight),
-                             bounds=(-5.0, 8.0), method="bounded")
+    sharp0 = math.log(4.0 / max(cuts[1] - cuts[0], 1e-3))
+    result = minimize_scalar(lambda log_s: -_log_likelihood(eta, cuts, math.exp(log_s), y, weight)
+                             + 0.5 * _SHARPNESS_PULL * (log_s - sharp0) ** 2,
+                             bounds=(sharp0 - 8.0, sharp0 + 8.0), method="bounded")
     return math.exp(result.x)
 
 
@@ -446,16 +473,20 @@ def _fit_ordinal(
             grad[1 + d] += sharp * float(np.sum(r))
             if t == 2:
                 grad[2 + d] += sharp * float(np.sum(r)) * (k2 - k1)
-        # The pull towards the prior, in gaps between its cut points: a few decisions recalibrate it, many reshape it.
+        # The pull towards the prior, in gaps between its cut points: a few decisions recalibrate it, many reshape
+        # it; and towards a moderate sharpness (a gap of about four logits), so ten decisions cannot claim certainty.
         moved = (np.array([k1, k2]) - prior_cuts) / gap0
         loss += 0.5 * _L2 * float(w @ w) / gap0**2 + 0.5 * _PULL * float(moved @ moved)
+        loss += 0.5 * _SHARPNESS_PULL * (theta[0] - sharp0) ** 2
+        grad[0] += _SHARPNESS_PULL * (theta[0] - sharp0)
         grad[1 : 1 + d] += _L2 * w / gap0**2
         grad[1 + d] += _PULL * (moved[0] + moved[1]) / gap0
         grad[2 + d] += _PULL * moved[1] / gap0 * (k2 - k1)
         return loss, grad
 
+    sharp0 = math.log(4.0 / gap0)
     theta0 = np.zeros(3 + d)
-    theta0[0], theta0[1 + d], theta0[2 + d] = math.log(4.0 / gap0), cuts[0], math.log(gap0)
+    theta0[0], theta0[1 + d], theta0[2 + d] = sharp0, cuts[0], math.log(gap0)
     bounds = [(math.log(0.01 / gap0), math.log(100.0 / gap0))] + [(None, None)] * (d + 2)
     result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds)
     sharp, w, k1, k2 = unpack(result.x)

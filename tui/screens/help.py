@@ -87,7 +87,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static("escape closes · ctrl+p finds any command or @paper", id="help-hint")
 
     def _table(self) -> Group:
-        blocks = []
+        blocks: list[Text | Table] = []
         for group, entries in self.rows.items():
             table = Table.grid(padding=(0, 2))
             table.add_column(width=18, no_wrap=True, style="bold")

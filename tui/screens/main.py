@@ -39,7 +39,7 @@ from textual.widgets import ContentSwitcher, Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from triage.errors import AmbiguousKeyError, ConfigError, TriageError
-from triage.models import Status, Transition
+from triage.models import Transition
 from tui import views
 from tui.messages import (
     Ambiguous,

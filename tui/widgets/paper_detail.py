@@ -101,7 +101,11 @@ class PaperDetail(VerticalScroll):
 
     def on_mount(self) -> None:
         # The colours are the theme's: a new theme redraws the paper.
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.view and self.show(self.view, keep_scroll=True))
+        self.app.theme_changed_signal.subscribe(self, self._redraw)
+
+    def _redraw(self, _theme: object) -> None:
+        if self.view is not None:
+            self.show(self.view, keep_scroll=True)
 
     def _s(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True, default=Style(reverse=True))
