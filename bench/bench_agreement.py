@@ -70,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np
 
-    from triage.critic.background import background_texts
+    from triage.critic.background import background_texts, background_vectors
     from triage.critic.constitution import load_constitution
-    from triage.critic.model import Example, ReaderModel, paper_text
+    from triage.critic.model import Example, Prior, ReaderModel, paper_text
     from triage.embeddings import LocalMiniLM
     from triage.models import Decision
 
@@ -87,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     embedder = LocalMiniLM()
     constitution = load_constitution()
     background = list(background_texts())
-    bg_vectors = np.asarray(embedder.embed(background))
     vectors = np.asarray(embedder.embed(texts))
 
     def embed(t: list[str]) -> np.ndarray:
@@ -95,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, dict] = {}
 
-    prior = ReaderModel(constitution, embed, background, bg_vectors)
-    scored = prior.score(texts, vectors)
+    # One prior (constitution + background) serves every model below, as one data home's does.
+    prior = Prior(constitution, embed, background, background_vectors(embedder, None))
+    scored = ReaderModel(prior).score(texts, vectors)
     results["constitution only"] = sd.evaluate([s.decision.value for s in scored], [s.score for s in scored],
                                                labels, relevance, random.Random(0))
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             held_set = set(held)
             train = [i for i in range(len(ids)) if i not in held_set]
             examples = [Example(key=ids[i], text=texts[i], label=Decision(labels[i])) for i in train]
-            model = ReaderModel(constitution, embed, background, bg_vectors, examples, vectors[train])
+            model = ReaderModel(prior, examples, vectors[train])
             for i, s in zip(held, model.score([texts[i] for i in held], vectors[held])):
                 decisions[i], scores[i] = s.decision.value, s.score
         runs.append(sd.evaluate(decisions, scores, labels, relevance, random.Random(0)))
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             if "read" not in rest_labels or len(set(labels[i] for i in train)) < 2:
                 continue
             examples = [Example(key=ids[i], text=texts[i], label=Decision(labels[i])) for i in train]
-            model = ReaderModel(constitution, embed, background, bg_vectors, examples, vectors[train])
+            model = ReaderModel(prior, examples, vectors[train])
             got = model.score([texts[i] for i in rest], vectors[rest])
             base = [scored[i] for i in rest]
             rest_rel = [relevance[i] for i in rest]
