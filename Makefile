@@ -46,6 +46,7 @@ test-llm: $(STAMP) $(SAMPLES)
 bench: $(STAMP) $(SAMPLES)
 	# Each prints ours against the raw library doing the same work.
 	$(BIN)/python -m bench.bench_extract || echo "(extraction bench skipped: it needs ../shared/corpus)"
+	$(BIN)/python -m bench.bench_agreement
 	for b in index critic digest tui; do $(BIN)/python -m bench.bench_$$b || exit 1; done
 
 clean:
