@@ -150,3 +150,25 @@ def test_the_seed_note_shows_the_readers_four_papers(tmp_path: Path) -> None:
     code, out, err = invoke("calibrate", "--note", str(seed))
     assert code == 1 and "you decided 4 paper(s) (read 1, skim 3, drop 0)" in err
     assert "0 judged papers" not in err
+
+
+def test_explain_and_similar_see_a_paper_decided_by_hand(note: Path) -> None:
+    code, _, err = invoke("library", "import", str(SAMPLE_BIB))
+    invoke("status", str(note))
+    code, out, err = invoke("explain", "brennanSparseMixturesModular2023")
+    assert code == 1 and "you decided it yourself (skim, session.md:" in err
+    # No PDF was ever fetched: the paper is compared by the title and abstract the library holds.
+    code, out, err = invoke("similar", "lindqvistLinearBridgesVision2023", "--json")
+    assert code == 0, err
+    assert "lindqvistLinearBridgesVision2023" not in {h["key"] for h in json.loads(out)}
+    code, out, err = invoke("similar", "zhouUnknownKeyNobodyHas2022")
+    assert code == 1 and "no text to compare yet" in err
+
+
+@pytest.mark.skipif(not (SHARED / "corpus").is_dir(), reason="../shared/corpus is not here")
+def test_a_pdf_whose_first_pages_have_no_text_is_judged_on_its_conclusion() -> None:
+    pdf = SHARED / "corpus" / "pdfs" / "edge_cases" / "1412.6980v9_no-text-layer-pages1-4.pdf"
+    code, out, err = invoke("score", str(pdf), "--critic", "offline", "--json")
+    assert code == 0, err
+    verdict = json.loads(out)
+    assert verdict["basis"] == "conclusion only" and verdict["decision"] in ("drop", "skim", "read")

@@ -786,10 +786,8 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
 
     @api.post("/notes/parse", response_model=NoteView, tags=["notes"])
     def parse_note(body: NotePath) -> dict:
-        """A note's sections, log entries and @key mentions."""
-        from triage.notes import read_note
-
-        return read_note(confine_note(body.path, dirs)).to_dict()
+        """A note's sections, log entries and @key mentions; the entries you wrote are recorded as your decisions."""
+        return core.read_note(confine_note(body.path, dirs)).to_dict()
 
     @api.post("/notes/run", response_model=RunResult, tags=["notes"])
     def run_note(body: RunNote) -> dict:

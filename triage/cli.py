@@ -317,6 +317,7 @@ def verdict_json(v) -> dict:
         "score": v.score,
         "confidence": v.confidence,
         "critic": v.critic,
+        "basis": v.basis,
         "principles": [
             {"id": p.id, "score": p.score, "rationale": p.rationale, "flagged": p.flagged,
              "quotes": [{"text": q.text, "verified": q.verified} for q in p.quotes]}

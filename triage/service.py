@@ -550,7 +550,7 @@ class Triage:
         from triage.critic.llm import read_trace, trace_path
         from triage.errors import StoreError
 
-        key = paper_key(key)
+        key = self.known_key(key)
         verdict = self.state.latest_verdict(key)
         trace = None
         if verdict is not None:
@@ -565,6 +565,11 @@ class Triage:
                     found.append(data)
             trace = max(found, key=lambda d: d.get("at", ""), default=None)
         if verdict is None and trace is None:
+            decided = [t for t in self.state.history(key) if t.actor == "reader"]
+            if decided:
+                where = decided[-1].reason if decided[-1].source == "note" else decided[-1].source
+                raise StoreError(f"no verdict for @{key}: you decided it yourself ({decided[-1].new.value}, {where})",
+                                 hint="'triage score KEY' shows what the critic would say")
             raise StoreError(f"no verdict for @{key}", hint="judge it first with 'triage score KEY' or 'triage run NOTE'")
         return json.loads(json.dumps({"key": key, "verdict": verdict.model_dump(mode="json") if verdict else None,
                                       "trace": trace}, default=str))
@@ -800,8 +805,21 @@ class Triage:
         return self.index.search(query, k=k, status=status.value if status else None)
 
     def similar(self, key: str, *, k: int = 5):
-        """Papers like paper ``key``."""
-        return self.index.similar(paper_key(key), k=k)
+        """Papers like paper ``key``; one known only by its metadata (a paper you logged by hand) is indexed first."""
+        from triage.errors import StoreError
+
+        key = self.known_key(key)
+        try:
+            return self.index.similar(key, k=k)
+        except StoreError:
+            record = self.state.get(key)
+            if record is None or not (record.paper.title or record.paper.abstract):
+                raise StoreError(f"@{key} has no text to compare yet (no PDF, and no title or abstract known)",
+                                 hint="add it to your library, or 'triage fetch' it") from None
+            paper = record.paper
+            self.index.upsert(key, Sections.from_metadata(paper.title, paper.abstract, paper.arxiv_id or key),
+                              status=record.status.value, title=paper.title)
+            return self.index.similar(key, k=k)
 
     # -- a whole note ---------------------------------------------------------
 
