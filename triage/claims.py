@@ -37,6 +37,7 @@ _CONTRIBUTION = re.compile(
 )
 _RESULT = re.compile(
     r"\b(?:outperform\w*|improv\w*|achiev\w*|reduc\w*|surpass\w*|match\w*|recover\w*|beat\w*|gain\w*|exceed\w*|"
+    r"reach\w*|retain\w*|attain\w*|cut\w*|halv\w*|"
     r"results? (?:show|demonstrate|indicate|suggest)|experiments? (?:show|demonstrate)|state[- ]of[- ]the[- ]art)\b",
     re.IGNORECASE,
 )
@@ -74,8 +75,9 @@ def is_limitation(sentence: str) -> bool:
 def claim_score(sentence: str, position: int, total: int, *, conclusion: bool = False) -> float:
     """How much ``sentence`` (``position`` of ``total``) carries the paper's claim; higher is more."""
     score = 0.0
-    if has_measurement(sentence):
-        score += 3.0
+    measured = len(_MEASUREMENT.findall(_CITATION.sub("", sentence)))
+    if measured:
+        score += 3.0 + (1.0 if measured >= 2 else 0.0)  # the headline result usually carries several figures
     if _CONTRIBUTION.search(sentence):
         score += 2.0
     if _RESULT.search(sentence):
