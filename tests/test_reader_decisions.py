@@ -172,3 +172,43 @@ def test_a_pdf_whose_first_pages_have_no_text_is_judged_on_its_conclusion() -> N
     assert code == 0, err
     verdict = json.loads(out)
     assert verdict["basis"] == "conclusion only" and verdict["decision"] in ("drop", "skim", "read")
+
+
+def test_abstracts_of_papers_logged_by_hand_are_looked_up_once(tmp_path: Path, triage_home: Path) -> None:
+    """The seed's own case: no library, a hand-written entry; arXiv (loopback) gives the abstract to learn from."""
+    from tests.servers.arxiv_replay import ArxivReplay
+    from tests.sources.conftest import ATOM, settings_for
+    from triage.service import Triage
+
+    note = tmp_path / "n.md"
+    note.write_text("## Log\n- [skim(@pfeifferModularDeepLearning2023)]\n  - judged by abstract and conclusion\n",
+                    encoding="utf-8")
+    with ArxivReplay() as arxiv:
+        arxiv.load_atom_dir(ATOM)
+        core = Triage(settings_for(arxiv, triage_home))
+        core.sync_notes(note)
+        assert core.reader_examples() == []  # decided, but no text to learn from yet
+        assert core.complete_metadata() == ["pfeifferModularDeepLearning2023"]
+        [example] = core.reader_examples()
+        assert example.label.value == "skim" and "modular" in example.text.lower()
+        searches = len(arxiv.api_requests())
+        assert core.complete_metadata() == [] and len(arxiv.api_requests()) == searches  # known now: not asked again
+        core.close()
+
+
+def test_a_paper_no_source_knows_is_not_looked_up_again_within_a_week(note: Path, triage_home: Path) -> None:
+    from triage.config import Settings
+    from triage.service import Triage
+
+    core = Triage(Settings.load(home=triage_home))
+    core.settings.fetch.offline = True
+    core.sync_notes(note)
+    asked: list[str] = []
+    real = core.resolve
+    core.resolve = lambda key: asked.append(key) or real(key)  # type: ignore[method-assign]
+    assert core.complete_metadata() == []
+    first = sorted(asked)
+    assert "zhouUnknownKeyNobodyHas2022" in first
+    assert core.complete_metadata() == [] and sorted(asked) == first  # each asked once
+    assert core.state.get("zhouUnknownKeyNobodyHas2022").paper.resolved_by.startswith("not found ")
+    core.close()

@@ -819,6 +819,7 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
         if fresh:
             started = time.perf_counter()
             core.sync_known_notes()  # the reader's latest entries in their notes are part of what the model learns
+            core.complete_metadata()  # ...and the abstracts of what they logged by hand, which it learns from
             report.profile = core.reader_model().describe()
             scored = iter(prefilter(core, fresh))
             for row in new_rows:

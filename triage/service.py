@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -120,7 +121,7 @@ class NoteSync:
             return ""
         keys = ", ".join("@" + k for k in self.unresolved[:5]) + (" …" if len(self.unresolved) > 5 else "")
         return (f"{len(self.unresolved)} of your decisions in {self.note.name} name papers your library does not hold "
-                f"({keys}): recorded against their keys; their metadata is looked up when needed")
+                f"({keys}): recorded against their keys; their abstracts are looked up when the network is used")
 
 
 #: The status word of a reader's log entry, and the status it records; other words are not decisions.
@@ -581,6 +582,7 @@ class Triage:
 
         for path in notes or []:
             self.sync_notes(path)
+        self.complete_metadata()  # papers you logged by hand: their abstracts are what they are scored on
         prior = None
 
         def score_of(paper: Paper) -> float | None:
@@ -745,6 +747,44 @@ class Triage:
                 continue  # moved or deleted since: its decisions stay in the state
         return synced
 
+    def complete_metadata(self, keys: list[str] | None = None, *, limit: int = 20) -> list[str]:
+        """Look up title and abstract for papers you decided on that have none yet; returns the keys completed.
+
+        Your entries are recorded without the network (``sync_note``); the
+        text the reader model and ``calibrate`` need is fetched here, when the
+        network is about to be used anyway: your library first, then arXiv
+        (at most ``limit`` papers a call, each looked up at most once a week).
+        """
+        from datetime import timedelta
+
+        from triage.models import utcnow
+
+        wanted = set(keys) if keys is not None else None
+        done: list[str] = []
+        tried = 0
+        stamp = f"not found {utcnow():%Y-%m-%d}"
+        for paper, _status, _source in self.state.reader_decisions():
+            if paper.abstract.strip() or (wanted is not None and paper.key not in wanted) or tried >= limit:
+                continue
+            if paper.resolved_by.startswith("not found "):
+                try:
+                    when = datetime.strptime(paper.resolved_by.removeprefix("not found "), "%Y-%m-%d").replace(tzinfo=UTC)
+                except ValueError:
+                    when = None
+                if when is not None and utcnow() - when < timedelta(days=7):
+                    continue
+            tried += 1
+            try:
+                found = self.resolve(paper.key)
+            except TriageError:
+                found = None
+            if found is not None and found.abstract.strip():
+                self.state.upsert_paper(found.model_copy(update={"key": paper.key}))
+                done.append(paper.key)
+            else:
+                self.state.upsert_paper(paper.model_copy(update={"resolved_by": stamp}))
+        return done
+
     def _metadata_for_decision(self, key: str) -> Paper:
         """What is known about a paper the reader decided on, without the network: library, then arXiv's remembered answers."""
         from triage.sources import resolve
@@ -857,6 +897,8 @@ class Triage:
         report = RunReport(note=note_path, dry_run=dry_run)
         if not dry_run:
             report.sync = self.sync_note(note)
+            if report.sync.unresolved:
+                self.complete_metadata(report.sync.unresolved)
         logged = note.entry_keys()
         pending: list[str] = []
         for mention in note.mentions:
