@@ -551,7 +551,7 @@ class Triage:
         from triage.critic.llm import read_trace, trace_path
         from triage.errors import StoreError
 
-        key = self.known_key(key)
+        key = self.known_key(key, held=False)  # a PDF scored by path has verdicts but no paper row
         verdict = self.state.latest_verdict(key)
         trace = None
         if verdict is not None:
@@ -598,13 +598,18 @@ class Triage:
 
     # -- reader decisions -----------------------------------------------------
 
-    def known_key(self, identifier: str) -> str:
-        """The key of a paper the state holds, named by citekey, arXiv id (any form), arXiv URL or DOI."""
+    def known_key(self, identifier: str, *, held: bool = True) -> str:
+        """The key of a paper the state holds, named by citekey, arXiv id (any form), arXiv URL or DOI.
+
+        With ``held=False`` a citekey the state has no paper for is returned as given rather than refused.
+        """
         from triage.errors import StoreError
         from triage.sources import parse_identifier
 
         ident = parse_identifier(identifier)
         key = self.state.find_key(ident.kind, ident.value)
+        if key is None and not held and ident.kind == "citekey":
+            return ident.value
         if key is None:
             shown = f"@{ident.value}" if ident.kind == "citekey" else ident.value
             raise StoreError(f"no paper {shown} in the state",
