@@ -143,10 +143,10 @@ def make_big_home(home: Path, n_papers: int) -> Path:
         paper = Paper(key=big_key(i), title=f"Paper number {i} on modular things", authors=["Doe, Jane"],
                       year=2000 + i % 25, abstract="We study adapters on frozen backbones.")
         rows.append((paper.key, "skim", paper.title, paper.model_dump_json(), (start + timedelta(seconds=i)).isoformat()))
-    with core.state._write() as db:
+    with core._state._write() as db:
         db.executemany("INSERT INTO papers (key, status, title, paper_json, updated_at) VALUES (?, ?, ?, ?, ?)", rows)
     for i in range(max(n_papers - 200, 0), n_papers):
-        core.state.save_verdict(Verdict(key=big_key(i), decision=Decision.SKIM, score=6.0, confidence=0.5,
+        core._state.save_verdict(Verdict(key=big_key(i), decision=Decision.SKIM, score=6.0, confidence=0.5,
                                         critic="bench", principles=principles))
     core.close()
     return home
@@ -449,7 +449,7 @@ async def stall(home: Path, n_papers: int = 20, critic=None, *, background: bool
         elapsed = time.perf_counter() - started
         timer.stop()
         await app.workers.wait_for_complete()
-    triaged = sum(1 for k in keys if (record := core.state.get(k)) is not None and record.status.value != "queued")
+    triaged = sum(1 for k in keys if (record := core._state.get(k)) is not None and record.status.value != "queued")
     core.close()
     ordered = sorted(gaps)
     return Stall(worst_ms=(ordered[-1] - 0.01) * 1000, p99_ms=(ordered[int(len(ordered) * 0.99)] - 0.01) * 1000,

@@ -210,5 +210,5 @@ def test_a_paper_no_source_knows_is_not_looked_up_again_within_a_week(note: Path
     first = sorted(asked)
     assert "zhouUnknownKeyNobodyHas2022" in first
     assert core.complete_metadata() == [] and sorted(asked) == first  # each asked once
-    assert core.state.get("zhouUnknownKeyNobodyHas2022").paper.resolved_by.startswith("not found ")
+    assert core.paper("zhouUnknownKeyNobodyHas2022").paper.resolved_by.startswith("not found ")
     core.close()

@@ -65,7 +65,7 @@ from triage.errors import (
     TriageError,
 )
 from triage.jobs import Job, JobRunner, JobStore
-from triage.models import Paper, Status, Transition, Verdict
+from triage.models import PaperView, Status, Transition
 
 __all__ = [
     "create_app",
@@ -231,28 +231,20 @@ def _triage_handler(core: Any, settings: Settings) -> Any:
         note = job.params.get("note")
         if job.params.get("pick"):
             core.pick(identifier, job.params["pick"])
-        result: dict[str, Any] = {"note": note, "written": False, "message": ""}
-        if note:
-            # The folders may have changed since the request: check again before writing.
-            path = confine_note(note, settings.api.note_dirs)
-            outcome = core.triage_into_note(identifier, path)
-            key, verdict, cached = outcome.key, outcome.verdict, outcome.cached
-            result.update(written=outcome.written, message=outcome.message)
-        else:
-            paper, _sections, verdict, cached = core.triage(identifier)
-            key = paper.key
-        record = core.state.get(key)
-        result.update(
-            key=key,
-            title=record.paper.title if record else "",
-            status=record.status.value if record else None,
-            decision=verdict.decision.value if verdict else None,
-            score=verdict.score if verdict else None,
-            confidence=verdict.confidence if verdict else None,
-            critic=verdict.critic if verdict else None,
-            cached=cached,
-        )
-        return result
+        # The folders may have changed since the request: check again before writing.
+        outcome = core.triage(identifier, confine_note(note, settings.api.note_dirs) if note else None)
+        verdict = outcome.verdict
+        view = core.paper(outcome.key, brief=True)
+        return {
+            "note": note, "written": outcome.written, "message": outcome.message, "key": outcome.key,
+            "title": view.title if view else "",
+            "status": view.status.value if view else None,
+            "decision": verdict.decision.value if verdict else None,
+            "score": verdict.score if verdict else None,
+            "confidence": verdict.confidence if verdict else None,
+            "critic": verdict.critic if verdict else None,
+            "cached": outcome.cached,
+        }
 
     return handle
 
@@ -289,48 +281,11 @@ class Health(BaseModel):
     version: str = __version__
 
 
-class PaperSummary(BaseModel):
-    """A paper in a list."""
-
-    key: str
-    title: str
-    authors: list[str]
-    year: int | None
-    arxiv_id: str | None
-    status: Status
-    updated_at: datetime
-
-
 class PaperList(BaseModel):
-    """Papers, most recently changed first, and how many there are per status."""
+    """Papers, most recently changed first (each in brief), and how many there are per status."""
 
-    papers: list[PaperSummary]
+    papers: list[PaperView]
     counts: dict[str, int]
-
-
-class SectionsSummary(BaseModel):
-    """What extraction found in the paper's PDF (the body chunks are only counted)."""
-
-    title: str
-    abstract: str
-    conclusion: str
-    conclusion_heading: str | None
-    conclusion_found: bool
-    pages: int
-    chunks: int
-    figures: int
-    warnings: list[str]
-
-
-class PaperDetail(BaseModel):
-    """One paper: metadata, status, sections summary, latest verdict and history."""
-
-    paper: Paper
-    status: Status
-    updated_at: datetime
-    sections: SectionsSummary | None = Field(description="None when the PDF is not available")
-    verdict: Verdict | None
-    history: list[Transition]
 
 
 class AddPaper(BaseModel):
@@ -606,7 +561,7 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
         core = Triage(settings)
     token = load_or_create_token(settings)
     token_bytes = token.encode()
-    core.state  # noqa: B018 -- opens the database and runs migrations (the jobs table) before the job store
+    core.open()  # the database and its migrations (the jobs table) before the job store
     jobs = JobRunner(JobStore(settings.db_path), {"triage": _triage_handler(core, settings)}, workers=workers)
 
     @asynccontextmanager
@@ -664,11 +619,11 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
     def note_or_none(raw: str | None) -> Path | None:
         return confine_note(raw, dirs) if raw is not None else None
 
-    def known(key: str):
-        record = core.state.get(key.lstrip("@"))
-        if record is None:
+    def known(key: str, *, brief: bool = True) -> PaperView:
+        view = core.paper(key.lstrip("@"), brief=brief, extract=True)
+        if view is None:
             raise ApiError(404, "not_found", f"no paper @{key.lstrip('@')}", hint="add it with POST /papers")
-        return record
+        return view
 
     @app.get("/health", response_model=Health, tags=["meta"])
     def health() -> Health:
@@ -686,31 +641,12 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> PaperList:
         """Papers, most recently changed first."""
-        records = core.state.papers(status, limit=limit, offset=offset)
-        return PaperList(
-            papers=[PaperSummary(key=r.key, title=r.paper.title, authors=r.paper.authors, year=r.paper.year,
-                                 arxiv_id=r.paper.arxiv_id, status=r.status, updated_at=r.updated_at) for r in records],
-            counts=core.state.counts(),
-        )
+        return PaperList(papers=core.papers(status, limit=limit, offset=offset), counts=core.counts())
 
-    @api.get("/papers/{key}", response_model=PaperDetail, tags=["papers"])
-    def get_paper(key: KeyParam) -> PaperDetail:
+    @api.get("/papers/{key}", response_model=PaperView, tags=["papers"])
+    def get_paper(key: KeyParam) -> PaperView:
         """One paper with its sections summary, latest verdict and history."""
-        record = known(key)
-        sections = None
-        pdf = record.paper.pdf_path
-        if pdf is not None and Path(pdf).is_file():
-            try:
-                s = core.extract(Path(pdf))
-                sections = SectionsSummary(
-                    title=s.title, abstract=s.abstract, conclusion=s.conclusion, conclusion_heading=s.conclusion_heading,
-                    conclusion_found=s.conclusion_found, pages=s.pages, chunks=len(s.chunks), figures=len(s.figures),
-                    warnings=s.warnings,
-                )
-            except (TriageError, OSError) as exc:
-                log.info("no sections for @%s: %s", record.key, exc)
-        return PaperDetail(paper=record.paper, status=record.status, updated_at=record.updated_at, sections=sections,
-                           verdict=core.state.latest_verdict(record.key), history=core.history(record.key))
+        return known(key, brief=False)
 
     @api.post("/papers", status_code=202, response_model=JobOut, tags=["papers"])
     def add_paper(body: AddPaper, request: Request) -> JSONResponse:
@@ -770,7 +706,7 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
         status: Annotated[Status | None, Query(description="Only papers at this status")] = None,
     ) -> list[SearchHit]:
         """Semantic search over the papers and passages triaged so far."""
-        if not core.state.counts():
+        if not core.counts():
             return []  # nothing triaged yet: no need to load the index and the embedding model
         return [SearchHit(**h.model_dump()) for h in core.search(q, k=k, status=status)]
 

@@ -267,16 +267,13 @@ def score(
 ) -> None:
     """Judge papers against the constitution and print the verdicts (the state is not changed)."""
     with handled():
-        from triage.models import Paper
-
         core = service(ctx, critic=critic)
         items = []
         worst = EXIT_OK  # a broken input is 1; an endpoint that failed is 3, so a script can retry later
         for ident in papers:
             try:
                 if ident.lower().endswith(".pdf") and Path(ident).is_file():
-                    sections = core.extract(Path(ident))
-                    paper = Paper(key=Path(ident).stem, title=sections.title, pdf_path=Path(ident))
+                    paper, sections = core.score_pdf(Path(ident))
                 else:
                     paper, sections = core.add(ident)
             except TriageError as exc:
@@ -518,22 +515,11 @@ def _print_hits(hits: list, as_json: bool) -> None:
 def reindex(ctx: typer.Context) -> None:
     """Rebuild the search index from the papers in the state (after changing the embedder)."""
     with handled():
-        core = service(ctx)
-        core.index.reset()
-        records = core.state.papers(limit=1_000_000)
-        done = 0
         with progress_bar("reindex") as progress:
-            for i, record in enumerate(records):
-                progress(f"@{record.key}", i, len(records))
-                pdf = record.paper.pdf_path
-                if pdf is None or not Path(pdf).is_file():
-                    err(f"@{record.key}: PDF not available, skipped")
-                    continue
-                sections = core.extract(Path(pdf))
-                core.index.upsert(record.key, sections, status=record.status.value, title=record.paper.title)
-                done += 1
-            progress("done", len(records), len(records))
-        err(f"reindexed {done} of {len(records)} papers")
+            done, skipped = service(ctx).reindex(progress=progress)
+        for key in skipped:
+            err(f"@{key}: PDF not available, skipped")
+        err(f"reindexed {done} of {done + len(skipped)} papers")
 
 
 @constitution_app.command("check")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "Status",
@@ -26,6 +26,8 @@ __all__ = [
     "TokenUsage",
     "Verdict",
     "Transition",
+    "SectionsSummary",
+    "PaperView",
     "FULL_BASIS",
     "utcnow",
 ]
@@ -228,3 +230,58 @@ class Transition(BaseModel):
     reason: str = ""
     source: str = Field(default="", description="Where it was decided: note, cli, tui, api, critic or digest")
     at: datetime = Field(default_factory=utcnow)
+
+
+class SectionsSummary(BaseModel):
+    """What extraction found in a PDF, without the body: what a paper's detail shows (chunks and figures counted)."""
+
+    title: str = ""
+    abstract: str = ""
+    conclusion: str = ""
+    conclusion_heading: str | None = None
+    conclusion_found: bool = False
+    pages: int = 0
+    chunks: int = 0
+    figures: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+    @field_validator("chunks", "figures", mode="before")
+    @classmethod
+    def _counted(cls, value: object) -> object:
+        # Summaries kept before issue 16 are whole ``Sections`` with their lists emptied.
+        return len(value) if isinstance(value, list) else value
+
+    @classmethod
+    def of(cls, sections: Sections) -> SectionsSummary:
+        """The summary of a full extraction."""
+        return cls(title=sections.title, abstract=sections.abstract, conclusion=sections.conclusion,
+                   conclusion_heading=sections.conclusion_heading, conclusion_found=sections.conclusion_found,
+                   pages=sections.pages, chunks=len(sections.chunks), figures=len(sections.figures),
+                   warnings=list(sections.warnings))
+
+
+class PaperView(BaseModel):
+    """One paper as every surface shows it (the TUI, the API, ``--json``), built by ``Triage.paper``/``papers``.
+
+    A list fills the first block (the paper in brief, with its newest verdict's
+    decision, score and top principle); a paper's detail fills the rest too.
+    """
+
+    key: str
+    status: Status
+    title: str = ""
+    authors: list[str] = Field(default_factory=list)
+    year: int | None = None
+    arxiv_id: str | None = None
+    updated_at: datetime | None = None
+    decision: str = ""
+    score: float | None = None
+    top: str = Field(default="", description="The principle that weighs most in the newest verdict")
+
+    paper: Paper | None = None
+    verdict: Verdict | None = None
+    verdicts: int = Field(default=0, description="How many verdicts are kept")
+    history: list[Transition] = Field(default_factory=list)
+    sections: SectionsSummary | None = Field(default=None, description="None when the PDF was never extracted")
+    pdf_to_extract: Path | None = Field(default=None, description="A PDF on disk whose sections were never summarised")
+    problem: str = ""

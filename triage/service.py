@@ -35,7 +35,7 @@ from triage.errors import (
     SourceError,
     TriageError,
 )
-from triage.models import Decision, Paper, Sections, Status, Transition, Verdict
+from triage.models import Decision, Paper, PaperView, Sections, SectionsSummary, Status, Transition, Verdict
 
 if TYPE_CHECKING:
     from triage.critic.model import Prior, ReaderModel
@@ -146,6 +146,12 @@ def paper_key(raw: str) -> str:
     return key
 
 
+def _brief(line) -> PaperView:  # line: triage.state.LogLine
+    return PaperView(key=line.key, status=line.status, title=line.title, authors=list(line.authors), year=line.year,
+                     arxiv_id=line.arxiv_id, updated_at=datetime.fromisoformat(line.updated_at), decision=line.decision,
+                     score=line.score, top=line.top)
+
+
 class Triage:
     """The core library's entry point; pass your own ``Settings`` (tests do)."""
 
@@ -153,8 +159,8 @@ class Triage:
         self.settings = settings or Settings.load()
         self._critic = critic
         self._lock = threading.RLock()
-        self._state = None
-        self._index = None
+        self._state_db = None
+        self._index_db = None
         self._library = None
         self._constitution: Constitution | None = None
         self._model: ReaderModel | None = None
@@ -165,16 +171,17 @@ class Triage:
 
     # -- lazily built parts ---------------------------------------------------
 
+    # The state and the index stay behind this door: surfaces ask the methods below (issue 16).
     @property
-    def state(self):  # -> triage.state.State
+    def _state(self):  # -> triage.state.State
         """The SQLite reading state."""
         with self._lock:
-            if self._state is None:
+            if self._state_db is None:
                 from triage.state import State
 
                 self.settings.ensure_home()
-                self._state = State(self.settings.db_path)
-            return self._state
+                self._state_db = State(self.settings.db_path)
+            return self._state_db
 
     @property
     def embedder(self):  # -> triage.embeddings.Embedder
@@ -184,14 +191,14 @@ class Triage:
         return get_embedder(self.settings.embedding, self.settings.llm)
 
     @property
-    def index(self):  # -> triage.index.Index
+    def _index(self):  # -> triage.index.Index
         """The Chroma index."""
         with self._lock:
-            if self._index is None:
+            if self._index_db is None:
                 from triage.index import Index
 
-                self._index = Index(self.settings, self.embedder)
-            return self._index
+                self._index_db = Index(self.settings, self.embedder)
+            return self._index_db
 
     @property
     def constitution(self) -> Constitution:
@@ -249,7 +256,7 @@ class Triage:
         if not self.settings.db_path.exists():
             return []  # nothing decided yet, and a dry run must not create the state to find that out
         examples = []
-        for paper, status, _source in self.state.reader_decisions():
+        for paper, status, _source in self._state.reader_decisions():
             if status in label and paper.abstract.strip():
                 examples.append(Example(key=paper.key, text=paper_text(paper.title, paper.abstract), label=label[status]))
         return examples
@@ -368,7 +375,7 @@ class Triage:
                 return True
         except TriageError:
             pass  # an unreadable library is reported where it is needed; here it just knows no keys
-        return self.settings.db_path.exists() and self.state.get(key) is not None
+        return self.settings.db_path.exists() and self._state.get(key) is not None
 
     def extract(self, pdf: Path) -> Sections:
         """Title, abstract, conclusion, chunks… of a PDF, cached by content hash."""
@@ -383,27 +390,16 @@ class Triage:
 
     def _keep_summary(self, sections: Sections) -> None:
         # What a paper's detail shows, kept apart from the extraction cache so showing it
-        # never imports PyMuPDF nor reads the PDF (sections_summary).
+        # never imports PyMuPDF nor reads the PDF (``paper``).
         path = self._summary_path(sections.sha256)
         if not sections.sha256 or path.is_file():
             return
         from triage.atomic import write_atomic
 
-        brief = sections.model_copy(update={"abstract_regions": [], "conclusion_regions": [], "chunks": [], "figures": []})
         try:
-            write_atomic(path, brief.model_dump_json().encode("utf-8"))
+            write_atomic(path, SectionsSummary.of(sections).model_dump_json().encode("utf-8"))
         except OSError:
             pass  # the detail then extracts again, slower, not wrong
-
-    def sections_summary(self, key: str) -> Sections | None:
-        """Title, abstract and conclusion of the paper's PDF as last extracted (no chunks), or None if never."""
-        record = self.state.get(paper_key(key))
-        if record is None or not record.pdf_sha:
-            return None
-        try:
-            return Sections.model_validate_json(self._summary_path(record.pdf_sha).read_bytes())
-        except (OSError, ValueError):
-            return None
 
     def add(self, identifier: str, *, record: bool = True) -> tuple[Paper, Sections]:
         """Resolve, fetch, extract and index a paper, and record it in the state (status kept if known).
@@ -431,8 +427,8 @@ class Triage:
             # The state keeps the text the paper was judged on: the reader model learns from it once they decide.
             known = paper.model_copy(update={"title": paper.title or sections.title,
                                              "abstract": paper.abstract or sections.abstract})
-            stored = self.state.upsert_paper(known, pdf_sha=None if sections.metadata_only else sections.sha256)
-            self.index.upsert(paper.key, sections, status=stored.status.value, title=paper.title)
+            stored = self._state.upsert_paper(known, pdf_sha=None if sections.metadata_only else sections.sha256)
+            self._index.upsert(paper.key, sections, status=stored.status.value, title=paper.title)
         return paper, sections
 
     @staticmethod
@@ -454,29 +450,70 @@ class Triage:
         critic = critic or self.critic
         constitution = self.constitution
         _require_text(paper, sections)
-        cached = None if force else self.state.cached_verdict(sections.sha256, constitution.hash, critic.name,
+        cached = None if force else self._state.cached_verdict(sections.sha256, constitution.hash, critic.name,
                                                               critic.prompt_version)
         if cached is not None:
             return cached.model_copy(update={"key": paper.key}), True
         verdict = critic.judge(paper, sections, constitution)
-        self.state.save_verdict(verdict)
+        self._state.save_verdict(verdict)
         return verdict, False
 
-    def triage(self, identifier: str, *, critic: Critic | None = None) -> tuple[Paper, Sections, Verdict, bool]:
-        """Add a paper and judge it; the critic's decision becomes its status."""
+    def triage(self, identifier: str, note: Path | None = None, *, critic: Critic | None = None) -> Outcome:
+        """Add a paper and judge it; the critic's decision becomes its status.
+
+        With ``note`` the entries go into the note too ("into the note, else into
+        the library"), unless its log has the paper already; the note is checked
+        before anything changes.
+        """
+        if note is not None:
+            return self._triage_into_note(identifier, note, critic=critic)
         paper, sections = self.add(identifier)
         verdict, cached = self.judge(paper, sections, critic=critic)
         self._apply_verdict(paper, verdict)
-        return paper, sections, verdict, cached
+        return Outcome(key=paper.key, ok=True, verdict=verdict, cached=cached, warnings=list(sections.warnings))
+
+    def rescore(self, key: str, *, critic: str = "llm") -> tuple[Verdict, bool]:
+        """A fresh verdict on a paper from the ``critic`` kind (the LLM by default); the reader's status is left alone."""
+        chosen = self.make_critic(critic)
+        record = self._state.get(paper_key(key))
+        if record is None or record.paper.pdf_path is None:
+            raise ConfigError(f"@{paper_key(key)} has not been triaged yet", hint="add it first")
+        return self.judge(record.paper, self.extract(Path(record.paper.pdf_path)), critic=chosen)
+
+    def score_pdf(self, pdf: Path) -> tuple[Paper, Sections]:
+        """A PDF to judge by its path: extracted and named by its file name, not recorded in the state."""
+        sections = self.extract(pdf)
+        return Paper(key=pdf.stem, title=sections.title, pdf_path=pdf), sections
+
+    def reindex(self, *, progress: Progress | None = None) -> tuple[int, list[str]]:
+        """Rebuild the search index from the papers in the state (after changing the embedder).
+
+        Returns how many papers were indexed and the keys skipped because their PDF is not on disk.
+        """
+        self._index.reset()
+        records = self._state.papers(limit=1_000_000)
+        done, skipped = 0, []
+        for i, record in enumerate(records):
+            if progress:
+                progress(f"@{record.key}", i, len(records))
+            pdf = record.paper.pdf_path
+            if pdf is None or not Path(pdf).is_file():
+                skipped.append(record.key)
+                continue
+            self._index.upsert(record.key, self.extract(Path(pdf)), status=record.status.value, title=record.paper.title)
+            done += 1
+        if progress:
+            progress("done", len(records), len(records))
+        return done, skipped
 
     def _apply_verdict(self, paper: Paper, verdict: Verdict) -> None:
-        record = self.state.get(paper.key)
+        record = self._state.get(paper.key)
         # The critic only moves papers it has not judged before (or that the reader
         # left queued); a reader's own decision is never overridden by a re-run.
         if record is not None and record.status in (Status.QUEUED, Status.ERROR):
-            self.state.set_status(paper.key, verdict.decision.status, actor="critic",
+            self._state.set_status(paper.key, verdict.decision.status, actor="critic",
                                   reason=f"{verdict.critic}: score {verdict.score:.1f}")
-            self.index.set_status(paper.key, verdict.decision.status.value)
+            self._index.set_status(paper.key, verdict.decision.status.value)
 
     # -- many papers at once, and how a verdict came about (issue 5) --------------------
 
@@ -494,6 +531,7 @@ class Triage:
         progress: Progress | None = None,
         save: bool = True,
         force: bool = False,
+        on_result: Callable[[BatchResult], bool | None] | None = None,
     ) -> list[BatchResult]:
         """Verdicts for many papers: cached ones with no call (``force``: none), the rest concurrently within the budget.
 
@@ -503,7 +541,16 @@ class Triage:
         others; an LLM endpoint that keeps failing trips its circuit breaker and
         the papers left fail at once as "not judged: endpoint down".
         ``save=False`` (a dry run) keeps new verdicts out of the state.
+
+        A critic that does not account for its own cost (no ``budget``
+        parameter) is charged after each paper, so it stops once the cap is
+        reached rather than before.  ``on_result`` sees each paper the critic
+        judged or failed (not the cached ones), on this thread; when it returns
+        True no further paper is started (the digest gives up on an endpoint
+        after failures in a row).
         """
+        import inspect
+
         from triage.critic.batch import Budget, judge_batch
 
         critic = critic or self.critic
@@ -517,7 +564,7 @@ class Triage:
             except NotJudged as exc:
                 results[i] = BatchResult(key=paper.key, status="error", error=str(exc), exit_code=exc.exit_code)
                 continue
-            hit = self.state.cached_verdict(sections.sha256, constitution.hash, critic.name,
+            hit = self._state.cached_verdict(sections.sha256, constitution.hash, critic.name,
                                             critic.prompt_version) if known and not force else None
             if hit is not None:
                 results[i] = BatchResult(key=paper.key, status="ok", verdict=hit.model_copy(update={"key": paper.key}),
@@ -526,11 +573,21 @@ class Triage:
                 todo.append(i)
         done = len(results)
 
-        def on_result(result: BatchResult) -> None:
+        budget = Budget(max_cost_usd)
+        self_accounting = "budget" in inspect.signature(critic.judge).parameters
+
+        def judged(result: BatchResult) -> None:
             nonlocal done
             done += 1
             if result.verdict is not None and save:
-                self.state.save_verdict(result.verdict)  # runs on this thread: one SQLite writer
+                self._state.save_verdict(result.verdict)  # runs on this thread: one SQLite writer
+            if result.verdict is not None and not self_accounting:
+                budget.settle(0.0, result.verdict.cost_usd)
+                # A free critic (the offline one) is never stopped by a cap, not even a cap of $0.
+                if max_cost_usd is not None and result.verdict.cost_usd > 0 and budget.spent >= max_cost_usd:
+                    budget.close()
+            if on_result is not None and on_result(result):
+                budget.close()
             if progress:
                 progress(f"judged @{result.key}", done, len(items))
 
@@ -540,7 +597,7 @@ class Triage:
         if progress and todo and critic.name.startswith("llm:"):
             progress(f"judging with {critic.name}, each call up to {self.settings.llm.timeout_s:g} s", done, len(items))
         batch = judge_batch([items[i] for i in todo], critic, constitution, concurrency=concurrency,
-                            budget=Budget(max_cost_usd), on_result=on_result)
+                            budget=budget, on_result=judged)
         results.update(zip(todo, batch))
         return [results[i] for i in range(len(items))]
 
@@ -552,7 +609,7 @@ class Triage:
         from triage.errors import StoreError
 
         key = self.known_key(key, held=False)  # a PDF scored by path has verdicts but no paper row
-        verdict = self.state.latest_verdict(key)
+        verdict = self._state.latest_verdict(key)
         trace = None
         if verdict is not None:
             trace = read_trace(trace_path(self.traces_dir, verdict.paper_hash or key, verdict.constitution_hash,
@@ -566,7 +623,7 @@ class Triage:
                     found.append(data)
             trace = max(found, key=lambda d: d.get("at", ""), default=None)
         if verdict is None and trace is None:
-            decided = [t for t in self.state.history(key) if t.actor == "reader"]
+            decided = [t for t in self._state.history(key) if t.actor == "reader"]
             if decided:
                 where = decided[-1].reason if decided[-1].source == "note" else decided[-1].source
                 raise StoreError(f"no verdict for @{key}: you decided it yourself ({decided[-1].new.value}, {where})",
@@ -594,7 +651,7 @@ class Triage:
             prior = prior or self.reader_model(learn=False)
             return prior.score([paper_text(paper.title, paper.abstract)])[0].score
 
-        return calibrate(self.state, self.constitution, score_of)
+        return calibrate(self._state, self.constitution, score_of)
 
     # -- reader decisions -----------------------------------------------------
 
@@ -607,7 +664,7 @@ class Triage:
         from triage.sources import parse_identifier
 
         ident = parse_identifier(identifier)
-        key = self.state.find_key(ident.kind, ident.value)
+        key = self._state.find_key(ident.kind, ident.value)
         if key is None and not held and ident.kind == "citekey":
             return ident.value
         if key is None:
@@ -622,7 +679,7 @@ class Triage:
         key = self.known_key(key)
         if note is not None:
             self._note_ready(note)
-        transition = self.state.set_status(key, status, actor="reader", reason=reason or "reader decision",
+        transition = self._state.set_status(key, status, actor="reader", reason=reason or "reader decision",
                                            source=source)
         self._after_transition(transition, note)
         return transition
@@ -644,13 +701,13 @@ class Triage:
         key = self.known_key(key)
         if note is not None:
             self._note_ready(note)
-        transition = self.state.undo(key, source=source)
+        transition = self._state.undo(key, source=source)
         self._after_transition(transition, note)
         return transition
 
     def history(self, key: str) -> list[Transition]:
         """Every status change of a paper."""
-        return self.state.history(self.known_key(key))
+        return self._state.history(self.known_key(key))
 
     def _note_ready(self, note: Path):  # -> triage.notes.Note
         """The note, read, once it is sure to take an entry: checked before the state changes,
@@ -671,9 +728,9 @@ class Triage:
         return parsed
 
     def _after_transition(self, transition: Transition, note: Path | None) -> None:
-        if self._index is not None or self.settings.chroma_dir.exists():
+        if self._index_db is not None or self.settings.chroma_dir.exists():
             try:
-                self.index.set_status(transition.key, transition.new.value)
+                self._index.set_status(transition.key, transition.new.value)
             except TriageError:
                 pass  # the index is a cache of the state; 'triage reindex' repairs it
         if note is not None:
@@ -686,7 +743,7 @@ class Triage:
                 # it.  It is remembered as a sync will read it (its status word), which is what a sync compares.
                 pair = notes.entry_of_block(block)
                 said = ENTRY_STATUS.get(pair[0], transition.new) if pair else transition.new
-                self.state.note_entry_written(self._note_id(note), transition.key, said)
+                self._state.note_entry_written(self._note_id(note), transition.key, said)
 
     # -- the reader's own entries in their notes -------------------------------------------
 
@@ -724,10 +781,10 @@ class Triage:
         sync = NoteSync(note=note.path)
         if not found:
             return sync
-        sync.decisions = self.state.sync_note_entries(self._note_id(note.path), found, self._metadata_for_decision,
+        sync.decisions = self._state.sync_note_entries(self._note_id(note.path), found, self._metadata_for_decision,
                                                       label=note.path.name)
         sync.unresolved = [t.key for t in sync.decisions
-                           if t.old is None and (r := self.state.get(t.key)) is not None and not r.paper.resolved_by]
+                           if t.old is None and (r := self._state.get(t.key)) is not None and not r.paper.resolved_by]
         for t in sync.decisions:
             self._after_transition(t, None)
         return sync
@@ -745,7 +802,7 @@ class Triage:
         from triage.errors import NoteError
 
         synced = []
-        for name in self.state.synced_notes():
+        for name in self._state.synced_notes():
             try:
                 synced.append(self.sync_note(notes.read_note(Path(name))))
             except NoteError:
@@ -768,7 +825,7 @@ class Triage:
         done: list[str] = []
         tried = 0
         stamp = f"not found {utcnow():%Y-%m-%d}"
-        for paper, _status, _source in self.state.reader_decisions():
+        for paper, _status, _source in self._state.reader_decisions():
             if paper.abstract.strip() or (wanted is not None and paper.key not in wanted) or tried >= limit:
                 continue
             if paper.resolved_by.startswith("not found "):
@@ -784,10 +841,10 @@ class Triage:
             except TriageError:
                 found = None
             if found is not None and found.abstract.strip():
-                self.state.upsert_paper(found.model_copy(update={"key": paper.key}))
+                self._state.upsert_paper(found.model_copy(update={"key": paper.key}))
                 done.append(paper.key)
             else:
-                self.state.upsert_paper(paper.model_copy(update={"resolved_by": stamp}))
+                self._state.upsert_paper(paper.model_copy(update={"resolved_by": stamp}))
         return done
 
     def _metadata_for_decision(self, key: str) -> Paper:
@@ -800,23 +857,71 @@ class Triage:
         except TriageError:
             return Paper(key=key)
 
-    # -- looking papers up, and the reading log a page at a time (the TUI) -----------------
+    # -- looking papers up, and the reading log a page at a time (TUI, API, CLI) ---------------
 
-    def paper_record(self, key: str):  # -> triage.state.PaperRecord | None
-        """The paper as the state knows it (metadata, status, PDF hash), or None."""
-        return self.state.get(paper_key(key))
+    def paper(self, key: str, *, brief: bool = False, extract: bool = False) -> PaperView | None:
+        """The paper as every surface shows it, or None when the state has no such paper.
 
-    def latest_verdict(self, key: str) -> Verdict | None:
-        """The newest verdict for the paper, whatever critic made it."""
-        return self.state.latest_verdict(paper_key(key))
+        ``brief``: what a list shows (metadata, status, the newest verdict in
+        brief); otherwise its detail too: the verdict, history and the sections
+        as summarised at extraction.  Showing a paper never opens its PDF unless
+        ``extract`` asks for it: a PDF never summarised is named in
+        ``pdf_to_extract`` (the TUI extracts it in the background), and one
+        gone from disk is said in ``problem``.
+        """
+        from triage.citekey import is_safe_key
 
-    def verdict_count(self, key: str) -> int:
-        """How many verdicts are kept for the paper."""
-        return len(self.state.verdicts(paper_key(key)))
+        key = key.strip().lstrip("@")
+        record = self._state.get(key) if is_safe_key(key) else None  # what cannot be a citekey names no paper
+        if record is None:
+            return None
+        verdict = self._state.latest_verdict(key)
+        top = verdict.top_principles(1) if verdict else []
+        paper = record.paper
+        view = PaperView(key=key, status=record.status, title=paper.title, authors=list(paper.authors), year=paper.year,
+                         arxiv_id=paper.arxiv_id, updated_at=record.updated_at,
+                         decision=verdict.decision.value if verdict else "", score=verdict.score if verdict else None,
+                         top=top[0].id if top else "")
+        if brief:
+            return view
+        view.paper, view.verdict = paper, verdict
+        view.verdicts = len(self._state.verdicts(key))
+        view.history = self._state.history(key)
+        view.sections = self._summary(record.pdf_sha)
+        pdf = paper.pdf_path
+        if view.sections is None and pdf is not None:
+            if not Path(pdf).is_file():
+                view.problem = f"the PDF is gone: {pdf}"
+            elif extract:
+                try:
+                    view.sections = SectionsSummary.of(self.extract(Path(pdf)))
+                except (TriageError, OSError) as exc:
+                    view.problem = f"the PDF could not be read: {exc}"
+            else:
+                view.pdf_to_extract = Path(pdf)
+        return view
+
+    def papers(self, status: Status | None = None, text: str = "", *, after: tuple[str, str] | None = None,
+               before: tuple[str, str] | None = None, offset: int = 0, limit: int = 100) -> list[PaperView]:
+        """Papers most recently changed first (in brief), filtered by status and by words of their key, title or authors.
+
+        A page continues from the row next to it (``after`` the last row of the page
+        above, ``before`` the first row of the page below), else starts at ``offset``.
+        """
+        lines = self._state.log_lines(status, text, after=after, before=before, offset=offset, limit=limit)
+        return [_brief(line) for line in lines]
+
+    def _summary(self, pdf_sha: str | None) -> SectionsSummary | None:
+        if not pdf_sha:
+            return None
+        try:
+            return SectionsSummary.model_validate_json(self._summary_path(pdf_sha).read_bytes())
+        except (OSError, ValueError):
+            return None
 
     def counts(self) -> dict[str, int]:
         """Papers per status."""
-        return self.state.counts()
+        return self._state.counts()
 
     def log_page(self, status: Status | None = None, text: str = "", *, after: tuple[str, str] | None = None,
                  before: tuple[str, str] | None = None, offset: int = 0, limit: int = 100):  # -> list[LogLine]
@@ -825,29 +930,33 @@ class Triage:
         A page continues from the row next to it (``after`` the last row of the page
         above, ``before`` the first row of the page below), else starts at ``offset``.
         """
-        return self.state.log_lines(status, text, after=after, before=before, offset=offset, limit=limit)
+        return self._state.log_lines(status, text, after=after, before=before, offset=offset, limit=limit)
 
     def log_count(self, status: Status | None = None, text: str = "") -> int:
         """How many papers ``log_page`` walks through with this filter."""
-        return self.state.log_count(status, text)
+        return self._state.log_count(status, text)
 
     def log_position(self, key: str, status: Status | None = None, text: str = "") -> int | None:
         """The paper's 0-based row under this filter, or None when the filter hides it."""
-        return self.state.log_position(paper_key(key), status, text)
+        return self._state.log_position(paper_key(key), status, text)
 
-    def find_papers(self, text: str, *, limit: int = 20):  # -> list[LogLine]
-        """Papers whose key, title or authors hold every word of ``text``, best match first."""
-        return self.state.find_papers(text, limit=limit)
+    def find_papers(self, text: str, *, limit: int = 20) -> list[PaperView]:
+        """Papers whose key, title or authors hold every word of ``text``, best match first (in brief)."""
+        return [_brief(line) for line in self._state.find_papers(text, limit=limit)]
+
+    def open(self) -> None:
+        """Open the state now: create the database and run its migrations (before another store shares the file)."""
+        self._state  # noqa: B018 -- the property opens it
 
     def state_version(self) -> int:
         """A number that changes when another process commits to the state (to notice outside changes)."""
-        return self.state.data_version()
+        return self._state.data_version()
 
     # -- search ---------------------------------------------------------------
 
     def search(self, query: str, *, k: int = 10, status: Status | None = None):
         """Papers and passages closest to ``query``."""
-        return self.index.search(query, k=k, status=status.value if status else None)
+        return self._index.search(query, k=k, status=status.value if status else None)
 
     def similar(self, key: str, *, k: int = 5):
         """Papers like paper ``key``; one known only by its metadata (a paper you logged by hand) is indexed first."""
@@ -855,16 +964,62 @@ class Triage:
 
         key = self.known_key(key)
         try:
-            return self.index.similar(key, k=k)
+            return self._index.similar(key, k=k)
         except StoreError:
-            record = self.state.get(key)
+            record = self._state.get(key)
             if record is None or not (record.paper.title or record.paper.abstract):
                 raise StoreError(f"@{key} has no text to compare yet (no PDF, and no title or abstract known)",
                                  hint="add it to your library, or 'triage fetch' it") from None
             paper = record.paper
-            self.index.upsert(key, Sections.from_metadata(paper.title, paper.abstract, paper.arxiv_id or key),
+            self._index.upsert(key, Sections.from_metadata(paper.title, paper.abstract, paper.arxiv_id or key),
                               status=record.status.value, title=paper.title)
-            return self.index.similar(key, k=k)
+            return self._index.similar(key, k=k)
+
+    # -- the nightly digest's records (triage/digest/) -------------------------------------
+
+    def digest_seen(self, arxiv_ids: list[str]) -> dict[str, list[dict]]:
+        """Every (id, version) the digest has seen of these arXiv ids, by id, oldest version first."""
+        return self._state.digest_seen(arxiv_ids)
+
+    def digest_mark_seen(self, rows: list[dict]) -> None:
+        """Record (id, version) rows as seen; rows already there are kept as they were."""
+        self._state.digest_mark_seen(rows)
+
+    def digest_night(self, night: str) -> list[dict]:
+        """Every row first seen on ``night`` (YYYY-MM-DD)."""
+        return self._state.digest_night(night)
+
+    def keys_for_arxiv_ids(self, arxiv_ids: list[str]) -> dict[str, str]:
+        """Papers already in the state with one of these arXiv ids: id -> key."""
+        return self._state.keys_for_arxiv_ids(arxiv_ids)
+
+    def key_taken(self, key: str, arxiv_id: str) -> bool:
+        """Whether ``key`` names another paper than ``arxiv_id``: in the digest's records or in the state."""
+        owner = self._state.digest_key_owner(key)
+        if owner is not None and owner != arxiv_id:
+            return True
+        record = self._state.get(key)
+        return record is not None and record.paper.arxiv_id != arxiv_id
+
+    def enqueue(self, paper: Paper) -> None:
+        """Put a paper in the inbox (status queued; a paper the state knows keeps its status)."""
+        self._state.upsert_paper(paper, status=Status.QUEUED)
+
+    def digest_run_start(self, night: str, sources: str, pid: int) -> int:
+        """Record a digest run as running; returns its id."""
+        return self._state.digest_run_start(night, sources, pid)
+
+    def digest_run_finish(self, run_id: int, status: str, **outcome: str | None) -> None:
+        """Close a digest run with its outcome (``stats``, ``digest_path``, ``emailed_hash``, ``error``)."""
+        self._state.digest_run_finish(run_id, status, **outcome)  # type: ignore[arg-type]
+
+    def digest_runs(self, limit: int = 20) -> list[dict]:
+        """The latest digest runs, newest first."""
+        return self._state.digest_runs(limit)
+
+    def digest_emailed(self, night: str, content_hash: str) -> bool:
+        """True when this night's digest with exactly this content was e-mailed already."""
+        return self._state.digest_emailed(night, content_hash)
 
     # -- a whole note ---------------------------------------------------------
 
@@ -999,11 +1154,11 @@ class Triage:
 
     def _mark_error(self, key: str, reason: str) -> None:
         """A paper the critic could not judge: status ``error`` with the reason (a later run retries it)."""
-        record = self.state.get(key)
+        record = self._state.get(key)
         if record is not None and record.status in (Status.QUEUED, Status.ERROR):
-            self.state.set_status(key, Status.ERROR, actor="critic", reason=reason[:500])
+            self._state.set_status(key, Status.ERROR, actor="critic", reason=reason[:500])
 
-    def triage_into_note(self, identifier: str, note_path: Path, *, critic: Critic | None = None) -> Outcome:
+    def _triage_into_note(self, identifier: str, note_path: Path, *, critic: Critic | None = None) -> Outcome:
         """Triage one paper and append its entries to the note, unless the log has it already."""
         from triage import notes
 
@@ -1029,7 +1184,7 @@ class Triage:
         """
         from triage import entries, notes
 
-        record = self.state.get(paper.key)
+        record = self._state.get(paper.key)
         if record is None or record.status not in (Status.QUEUED, Status.ERROR):
             return []
         new = verdict.decision.status
@@ -1071,7 +1226,7 @@ class Triage:
 
     def status(self) -> dict:
         """Counts per status, those the reader decided, and where the data lives."""
-        return {"home": str(self.settings.home), "papers": self.state.counts(), "by_reader": self.state.reader_counts()}
+        return {"home": str(self.settings.home), "papers": self._state.counts(), "by_reader": self._state.reader_counts()}
 
     def stop_embedder(self) -> None:
         """End the local embedding child process now, not waiting for it to exit (an interactive app quitting)."""
@@ -1085,6 +1240,6 @@ class Triage:
 
     def close(self) -> None:
         """Release the database connection."""
-        if self._state is not None:
-            self._state.close()
+        if self._state_db is not None:
+            self._state_db.close()
 

@@ -16,6 +16,7 @@ name in ``_migrations``; they run once, in order, on open.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -716,7 +717,8 @@ class State(SqliteStore):
             rows = self._db.execute(sql, args).fetchall()
         return [
             LogLine(key=r["key"], status=Status(r["status"]), title=r["title"], updated_at=r["updated_at"],
-                    score=r["score"], decision=r["decision"] or "", top=r["top"] or "")
+                    score=r["score"], decision=r["decision"] or "", top=r["top"] or "",
+                    authors=tuple(json.loads(r["authors"] or "[]")), year=r["year"], arxiv_id=r["arxiv_id"])
             for r in rows
         ]
 
@@ -729,6 +731,8 @@ LogCursor = tuple[str, str]
 # The newest verdict's decision, score and top principle (score × weight, the first listed on a
 # tie, as ``Verdict.top_principles``) come from SQLite in the page's own query.
 _LOG_COLUMNS = """p.key, p.status, p.title, p.updated_at, v.decision, v.score,
+    json_extract(p.paper_json, '$.authors') AS authors, json_extract(p.paper_json, '$.year') AS year,
+    json_extract(p.paper_json, '$.arxiv_id') AS arxiv_id,
     (SELECT json_extract(pr.value, '$.id') FROM json_each(v.verdict_json, '$.principles') pr
      WHERE json_extract(pr.value, '$.score') IS NOT NULL
      ORDER BY json_extract(pr.value, '$.score') * json_extract(pr.value, '$.weight') DESC, pr.key LIMIT 1) AS top"""
@@ -780,6 +784,9 @@ class LogLine:
     score: float | None = None
     decision: str = ""
     top: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    arxiv_id: str | None = None
 
     @property
     def cursor(self) -> LogCursor:

@@ -13,8 +13,9 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from triage.errors import TriageError
+    from triage.models import PaperView
     from triage.notes import Note
-    from tui.views import LogRow, PaperView, Window
+    from tui.views import LogRow, Window
 
 __all__ = ["LogLoaded", "RowsLoaded", "NoteMoved", "Ambiguous", "DetailLoaded", "PaperChanged", "TaskStarted",
            "TaskProgress", "TaskFinished", "Failed"]

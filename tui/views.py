@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from triage.models import Paper, Sections, Status, Transition, Verdict
+from triage.models import PaperView, Status
 
 if TYPE_CHECKING:
     from triage.notes import Note
     from triage.service import Triage
-    from triage.state import LogLine
 
-__all__ = ["LogRow", "PaperView", "Window", "Anchor", "log_row", "session_rows", "library_window", "library_rows",
+__all__ = ["LogRow", "Window", "Anchor", "log_row", "session_rows", "library_window", "library_rows",
            "paper_view", "read_session", "matches", "PAGE_SIZE"]
 
 #: Rows per page of the library; the log asks for the pages it shows and their neighbours.
@@ -61,44 +60,15 @@ class Window:
     cursor: int = 0
 
 
-@dataclass
-class PaperView:
-    """Everything the detail pane shows for one paper."""
-
-    key: str
-    status: str
-    paper: Paper | None = None
-    verdict: Verdict | None = None
-    sections: Sections | None = None
-    history: list[Transition] = field(default_factory=list)
-    verdicts: int = 0
-    note_status: str = ""
-    problem: str = ""
-    #: A PDF whose sections were never summarised (extracted before issue 17): worth one extraction.
-    pdf_to_extract: Path | None = None
-
-
-def _row(line: LogLine) -> LogRow:
-    return LogRow(key=line.key, status=line.status.value, title=line.title, score=line.score,
-                  decision=line.decision, top=line.top, at=line.updated_at)
+def _row(view: PaperView) -> LogRow:
+    return LogRow(key=view.key, status=view.status.value, title=view.title, score=view.score, decision=view.decision,
+                  top=view.top, at=view.updated_at.isoformat() if view.updated_at else "", authors="; ".join(view.authors))
 
 
 def log_row(core: Triage, key: str, fallback_status: str = Status.QUEUED.value) -> LogRow:
     """The log row of one paper; ``fallback_status`` when the state does not know it (the note's word)."""
-    record = core.paper_record(key)
-    verdict = core.latest_verdict(key) if record else None
-    top = verdict.top_principles(1) if verdict else []
-    return LogRow(
-        key=key,
-        status=record.status.value if record else fallback_status,
-        title=record.paper.title if record else "",
-        score=verdict.score if verdict else None,
-        decision=verdict.decision.value if verdict else "",
-        top=top[0].id if top else "",
-        in_state=record is not None,
-        at=record.updated_at.isoformat() if record else "",
-        authors="; ".join(record.paper.authors) if record else "",
-    )
+    view = core.paper(key, brief=True)
+    return _row(view) if view is not None else LogRow(key=key, status=fallback_status, in_state=False)
 
 
 def read_session(core: Triage, note_path: Path) -> Note:
@@ -128,12 +98,12 @@ def library_rows(core: Triage, status: str | None, text: str, anchor: Anchor, li
     kind, where = anchor
     wanted = Status(status) if status else None
     if kind == "after":
-        lines = core.log_page(wanted, text, after=where, limit=limit)  # type: ignore[arg-type]
+        views = core.papers(wanted, text, after=where, limit=limit)  # type: ignore[arg-type]
     elif kind == "before":
-        lines = core.log_page(wanted, text, before=where, limit=limit)  # type: ignore[arg-type]
+        views = core.papers(wanted, text, before=where, limit=limit)  # type: ignore[arg-type]
     else:
-        lines = core.log_page(wanted, text, offset=int(where), limit=limit)  # type: ignore[call-overload]
-    return [_row(line) for line in lines]
+        views = core.papers(wanted, text, offset=int(where), limit=limit)  # type: ignore[call-overload]
+    return [_row(view) for view in views]
 
 
 def library_window(core: Triage, status: str | None = None, text: str = "", keep: str | None = None) -> Window:
@@ -147,29 +117,15 @@ def library_window(core: Triage, status: str | None = None, text: str = "", keep
 
 
 def paper_view(core: Triage, key: str, note_status: str = "") -> PaperView:
-    """The paper, its latest verdict, its sections (as summarised at extraction) and its history.
+    """The paper's detail (``Triage.paper``); a paper only the note names shows the note's word for it.
 
     Never opens the PDF: a paper extracted before summaries were kept says so in
     ``pdf_to_extract`` and the screen extracts it in the background.
     """
-    record = core.paper_record(key)
-    if record is None:
-        return PaperView(key=key, status=note_status or Status.QUEUED.value, note_status=note_status,
+    from triage.service import ENTRY_STATUS
+
+    view = core.paper(key)
+    if view is None:
+        return PaperView(key=key, status=ENTRY_STATUS.get(note_status.casefold(), Status.QUEUED),
                          problem="not triaged yet: press a to add it")
-    view = PaperView(
-        key=key,
-        status=record.status.value,
-        paper=record.paper,
-        verdict=core.latest_verdict(key),
-        history=core.history(key),
-        verdicts=core.verdict_count(key),
-        note_status=note_status,
-        sections=core.sections_summary(key),
-    )
-    pdf = record.paper.pdf_path
-    if view.sections is None and pdf is not None:
-        if Path(pdf).is_file():
-            view.pdf_to_extract = Path(pdf)
-        else:
-            view.problem = f"the PDF is gone: {pdf}"
     return view

@@ -143,7 +143,7 @@ def test_note_paths_are_confined(client: TestClient, auth: dict, vault: Path, ou
 
 def test_decisions_with_a_note_outside_change_nothing(client: TestClient, auth: dict, outside: Path) -> None:
     before = (outside / "secret.md").read_bytes()
-    client.app.state.core.state.upsert_paper(Paper(key=KEY, title="Routing Adapters"))
+    client.app.state.core._state.upsert_paper(Paper(key=KEY, title="Routing Adapters"))
     client.post(f"/papers/{KEY}/promote", headers=auth).raise_for_status()
     history = client.get(f"/papers/{KEY}/history", headers=auth).json()
     for action in ("promote", "drop", "undo"):
@@ -206,7 +206,7 @@ def test_an_unexpected_error_is_a_logged_json_500(settings: Settings, auth: dict
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    app.state.core.state.counts = broken
+    app.state.core._state.counts = broken
     with TestClient(app, raise_server_exceptions=False) as c:
         response = c.get("/papers", headers=auth)
     error = assert_error(response, 500, "internal")

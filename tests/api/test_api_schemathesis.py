@@ -37,7 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sample_library: Path) -> It
     )
     config = make_settings(home, sample_library, vault)
     app = create_app(config, workers=0)
-    app.state.core.state.upsert_paper(Paper(key="okaforRoutingAdaptersFrozen2024", title="Routing Adapters"))
+    app.state.core._state.upsert_paper(Paper(key="okaforRoutingAdaptersFrozen2024", title="Routing Adapters"))
     app.state.core.embedder.embed(["warm up"])  # the model loads once, not inside a request's timeout
     with live_server(app) as url:
         yield url, {"Authorization": f"Bearer {load_or_create_token(config)}"}

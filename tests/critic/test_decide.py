@@ -79,7 +79,7 @@ def test_one_imprecise_quote_per_principle_is_no_verdict_and_not_cached(core, op
         core.judge(paper, sections)
     assert info.value.exit_code == EXIT_SERVICE
     assert "@paper0 not judged: the evidence check failed for 6 of 6 scored principles" in str(info.value)
-    assert core.state.latest_verdict("paper0") is None  # not cached
+    assert core._state.latest_verdict("paper0") is None  # not cached
     # The next run asks again (nothing cached), and a good answer is a verdict.
     openai_server.default = "valid"
     verdict, cached = core.judge(paper, sections)

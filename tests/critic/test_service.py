@@ -88,8 +88,8 @@ def test_failed_verdicts_write_nothing_and_are_marked_error(core, note, openai_s
     added = after[len(before):] if after.startswith(before) else after
     assert "okaforRoutingAdaptersFrozen2024)]" not in added and "haddadFederatedLoRAMerging2024)]" not in added
     assert "[skim(@brennanSparseMixturesModular2023)]" in after
-    record = core.state.get("okaforRoutingAdaptersFrozen2024")
-    assert record is not None and record.status is Status.ERROR
+    view = core.paper("okaforRoutingAdaptersFrozen2024")
+    assert view is not None and view.status is Status.ERROR
     assert "malformed" in core.history("okaforRoutingAdaptersFrozen2024")[-1].reason
 
     # The failure is explainable: its trace says what went wrong.
@@ -99,7 +99,7 @@ def test_failed_verdicts_write_nothing_and_are_marked_error(core, note, openai_s
     # The next run retries the failed papers (the server is fine now) and judges them.
     report2 = core.run_note(note)
     assert {o.key for o in report2.outcomes if o.ok} == {"okaforRoutingAdaptersFrozen2024", "haddadFederatedLoRAMerging2024"}
-    assert core.state.get("haddadFederatedLoRAMerging2024").status is not Status.ERROR
+    assert core.paper("haddadFederatedLoRAMerging2024").status is not Status.ERROR
 
 
 def test_budget_stops_the_run_before_any_call(core, note, openai_server):

@@ -125,7 +125,7 @@ def test_email_login_uses_the_password_from_the_environment(smtp_server, countin
     with pytest.raises(ConfigError, match="no password") as info:
         run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=1, email=True), critic=counting())
     assert "TRIAGE_SMTP_PASSWORD" in info.value.hint
-    assert core.state.digest_runs() == []  # refused before doing anything
+    assert core.digest_runs() == []  # refused before doing anything
     monkeypatch.setenv("TRIAGE_SMTP_PASSWORD", "secret")
     report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=1, email=True), critic=counting())
     assert report.emailed and len(inbox.messages) == 1

@@ -21,7 +21,7 @@ NIGHT1, NIGHT2 = str(DATA / "night1.atom.xml"), str(DATA / "night2.atom.xml")
 
 
 def _seen_rows(core: Triage) -> list[tuple]:
-    return [tuple(r) for r in core.state._db.execute("SELECT arxiv_id, version, night, key, kind FROM digest_seen")]
+    return [tuple(r) for r in core._state._db.execute("SELECT arxiv_id, version, night, key, kind FROM digest_seen")]
 
 
 def test_recorded_feed_digest_and_rerun(core: Triage, counting, recorded_feed: Path) -> None:
@@ -43,7 +43,7 @@ def test_recorded_feed_digest_and_rerun(core: Triage, counting, recorded_feed: P
     assert "## tl;dr" in text and "## Context" in text and "## Also tonight" in text
     assert "CC BY" in text and "https://arxiv.org/abs/" in text
     # The top N are queued for the TUI's inbox.
-    assert {r.key for r in core.state.papers(Status.QUEUED)} == {c.key for c in report.top}
+    assert {r.key for r in core.papers(Status.QUEUED)} == {c.key for c in report.top}
 
     # Same night again: identical file, no critic call, nothing added anywhere.
     rows = _seen_rows(core)
@@ -51,8 +51,8 @@ def test_recorded_feed_digest_and_rerun(core: Triage, counting, recorded_feed: P
     assert again.critic_calls == 0 and all(c.cached for c in again.top)
     assert path.read_text(encoding="utf-8") == text
     assert _seen_rows(core) == rows
-    assert len(core.state.papers()) == 3
-    assert [r["status"] for r in core.state.digest_runs()] == ["ok", "ok"]
+    assert len(core.papers()) == 3
+    assert [r["status"] for r in core.digest_runs()] == ["ok", "ok"]
     log = (core.settings.home / "logs" / "digest.log").read_text(encoding="utf-8")
     assert log.count("digest finished") == 2
 
@@ -60,7 +60,7 @@ def test_recorded_feed_digest_and_rerun(core: Triage, counting, recorded_feed: P
 def test_next_night_skips_seen_notes_versions_and_known(core: Triage, counting) -> None:
     run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=2), critic=counting())
     # The reader already has this one in their state, under their own key.
-    core.state.upsert_paper(Paper(key="pfeifferModularDeepLearningRevisited", title="Modular Deep Learning Revisited",
+    core._state.upsert_paper(Paper(key="pfeifferModularDeepLearningRevisited", title="Modular Deep Learning Revisited",
                                   arxiv_id="2603.00301"), status=Status.READ)
     critic = counting()
     report = run_digest(core, DigestOptions(feeds=[NIGHT2], top_n=5), critic=critic)
@@ -74,7 +74,7 @@ def test_next_night_skips_seen_notes_versions_and_known(core: Triage, counting) 
     assert critic.calls == 2
     text = report.path.read_text(encoding="utf-8")
     assert "## Seen before" in text and "@merulloLinearProjectionBridges2026" in text
-    assert core.state.get("pfeifferModularDeepLearningRevisited").status is Status.READ  # untouched
+    assert core.paper("pfeifferModularDeepLearningRevisited").status is Status.READ  # untouched
 
 
 def test_merged_sources_one_entry_per_paper(core: Triage, counting) -> None:
@@ -127,7 +127,7 @@ def test_the_readers_decisions_move_the_ranking(core: Triage) -> None:
     for prefix, papers, action in decisions:
         for i, (title, abstract) in enumerate(papers):
             key = f"{prefix}{i}Paper2024"
-            core.state.upsert_paper(Paper(key=key, title=title, abstract=abstract))
+            core._state.upsert_paper(Paper(key=key, title=title, abstract=abstract))
             getattr(core, action)(key)
     model = core.reader_model()
     assert model.learned and "learned from 16 of your decisions" in model.describe()
@@ -141,7 +141,7 @@ def test_too_few_decisions_leave_the_constitution_in_charge(core: Triage) -> Non
     entries = load_listing(NIGHT1).entries
     before = [s for s, _ in prefilter(core, entries)]
     title, abstract = CROP_PAPERS[0]
-    core.state.upsert_paper(Paper(key="farmerCropYields2024", title=title, abstract=abstract))
+    core._state.upsert_paper(Paper(key="farmerCropYields2024", title=title, abstract=abstract))
     core.promote("farmerCropYields2024")
     assert not core.reader_model().learned
     assert [s for s, _ in prefilter(core, entries)] == before
@@ -164,7 +164,7 @@ def test_generated_night_of_1000(core: Triage, counting, generated_night: tuple[
     assert max(adapter_ranks) < min(crop_ranks)  # every adapter/LoRA paper above every crop-yield paper
     assert all(truth[c.entry.arxiv_id] == ADAPTER for c in report.top)
     assert critic.calls == 20
-    assert len(core.state.papers(Status.QUEUED)) == 20
+    assert len(core.papers(Status.QUEUED)) == 20
     text = report.path.read_text(encoding="utf-8")
     assert len(notes.parse(text).entries) == 20 and "and 950 more" in text
 
@@ -204,7 +204,7 @@ def test_critic_failure_still_writes_the_digest(core: Triage, counting) -> None:
 
 def test_crash_mid_run_then_rerun_completes_without_duplicates(core: Triage, counting, monkeypatch) -> None:
     # The process dies after two of the four verdicts are saved (here: the third save raises).
-    save = core.state.save_verdict
+    save = core._state.save_verdict
     saved = []
 
     def crashing_save(verdict) -> None:
@@ -213,12 +213,12 @@ def test_crash_mid_run_then_rerun_completes_without_duplicates(core: Triage, cou
         saved.append(verdict.key)
         save(verdict)
 
-    monkeypatch.setattr(core.state, "save_verdict", crashing_save)
+    monkeypatch.setattr(core._state, "save_verdict", crashing_save)
     with pytest.raises(RuntimeError, match="injected crash"):
         run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=4), critic=counting())
-    monkeypatch.setattr(core.state, "save_verdict", save)
+    monkeypatch.setattr(core._state, "save_verdict", save)
     assert not (core.settings.digests_dir / "2026-03-03.md").exists()
-    assert core.state.digest_runs()[0]["status"] == "failed"
+    assert core.digest_runs()[0]["status"] == "failed"
     seen_after_crash = _seen_rows(core)
     assert len(seen_after_crash) == 6
 
@@ -231,10 +231,10 @@ def test_crash_mid_run_then_rerun_completes_without_duplicates(core: Triage, cou
     text = report.path.read_text(encoding="utf-8")
     keys = [e.key for e in notes.parse(text).entries]
     assert len(keys) == len(set(keys)) == 4
-    queued = core.state.papers(Status.QUEUED)
+    queued = core.papers(Status.QUEUED)
     assert sorted(r.key for r in queued) == sorted(keys)
-    assert [r["status"] for r in core.state.digest_runs()] == ["ok", "failed"]
-    verdict_rows = core.state._db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+    assert [r["status"] for r in core.digest_runs()] == ["ok", "failed"]
+    verdict_rows = core._state._db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
     assert verdict_rows == 4
 
 
@@ -251,7 +251,7 @@ def test_dry_run_writes_nothing(core: Triage, counting) -> None:
     report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=3, dry_run=True), critic=critic)
     assert report.dry_run and report.path is None and critic.calls == 0
     assert report.candidates == 6 and all(c.not_judged == "dry run" for c in report.top)
-    assert _seen_rows(core) == [] and core.state.papers() == [] and core.state.digest_runs() == []
+    assert _seen_rows(core) == [] and core.papers() == [] and core.digest_runs() == []
     assert not core.settings.digests_dir.joinpath("2026-03-03.md").exists()
 
 
@@ -290,7 +290,7 @@ def test_empty_night_writes_no_file_and_sends_nothing(core: Triage, counting, tm
     report = run_digest(core, DigestOptions(feeds=[str(feed)]), critic=counting())
     assert report.exit_code == 0 and report.path is None and report.candidates == 0
     assert not core.settings.digests_dir.joinpath("2026-03-07.md").exists()
-    assert core.state.digest_runs()[0]["status"] == "ok"
+    assert core.digest_runs()[0]["status"] == "ok"
     # A night whose papers were all seen before is empty too.
     run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=1), critic=counting())
     relisted = tmp_path / "relisted.xml"

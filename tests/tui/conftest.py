@@ -133,14 +133,14 @@ def seed_state(core: Triage, *, with_verdicts: bool = True) -> None:
     constitution = core.constitution
     for key, title, authors, year, abstract, status, decision in PAPERS:
         paper = Paper(key=key, title=title, authors=authors, year=year, abstract=abstract, resolved_by="test")
-        core.state.upsert_paper(paper, pdf_sha=f"sha-{key}")
+        core._state.upsert_paper(paper, pdf_sha=f"sha-{key}")
         if with_verdicts:
             critic.decisions[key] = decision
             verdict = critic.judge(paper, Sections(sha256=f"sha-{key}"), constitution)
-            core.state.save_verdict(verdict.model_copy(update={"created_at": T0}))
-        core.state.set_status(key, decision.status, actor="critic", reason=f"scripted: {decision.value}")
+            core._state.save_verdict(verdict.model_copy(update={"created_at": T0}))
+        core._state.set_status(key, decision.status, actor="critic", reason=f"scripted: {decision.value}")
         if status is not decision.status:
-            core.state.set_status(key, status, actor="reader", reason="reader decision")
+            core._state.set_status(key, status, actor="reader", reason="reader decision")
 
 
 @pytest.fixture

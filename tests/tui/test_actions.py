@@ -106,24 +106,24 @@ async def test_promote_keep_drop_undo_go_through_the_service_and_the_note(seeded
         before = note.read_text(encoding="utf-8")
         await pilot.press("p")
         await settle(pilot)
-        assert seeded_core.state.get(HADDAD).status is Status.READ
+        assert seeded_core.paper(HADDAD).status is Status.READ
         text = note.read_text(encoding="utf-8")
         assert text.startswith(before) and f"- [read(@{HADDAD})]" in text[len(before) :]
         assert main_screen(pilot).query_one(ReadingLog).rows_by_key[HADDAD].status == "read"
 
         await pilot.press("u")
         await settle(pilot)
-        assert seeded_core.state.get(HADDAD).status is Status.SKIM
+        assert seeded_core.paper(HADDAD).status is Status.SKIM
         assert f"- [skim(@{HADDAD})] promotion undone by the reader: back to skim\n" in note.read_text(encoding="utf-8")
 
         await pilot.press("d")
         await settle(pilot)
-        assert seeded_core.state.get(HADDAD).status is Status.DROPPED
+        assert seeded_core.paper(HADDAD).status is Status.DROPPED
         assert f"- [drop(@{HADDAD})] dropped by the reader\n" in note.read_text(encoding="utf-8")
 
         await pilot.press("K")
         await settle(pilot)
-        assert seeded_core.state.get(HADDAD).status is Status.SKIM
+        assert seeded_core.paper(HADDAD).status is Status.SKIM
         assert [t.actor for t in seeded_core.history(HADDAD)][-4:] == ["reader"] * 4
         assert not notes_of(pilot, "error")
 
@@ -188,8 +188,8 @@ async def test_add_prefills_the_selected_queued_paper(seeded_core: Triage, note:
 async def test_open_pdf_hands_the_file_to_the_viewer(seeded_core: Triage, tmp_path: Path) -> None:
     pdf = tmp_path / "okafor.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    record = seeded_core.state.get(OKAFOR)
-    seeded_core.state.upsert_paper(record.paper.model_copy(update={"pdf_path": pdf}))
+    record = seeded_core._state.get(OKAFOR)
+    seeded_core._state.upsert_paper(record.paper.model_copy(update={"pdf_path": pdf}))
     marker = tmp_path / "opened.txt"
     app = make_app(core=seeded_core)
     app.opener = lambda: [sys.executable, "-c", f"import sys; open({str(marker)!r}, 'w').write(sys.argv[1])"]
@@ -208,8 +208,8 @@ async def test_open_pdf_hands_the_file_to_the_viewer(seeded_core: Triage, tmp_pa
 async def test_open_pdf_without_a_viewer_or_a_file_says_so(seeded_core: Triage, tmp_path: Path) -> None:
     pdf = tmp_path / "okafor.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    record = seeded_core.state.get(OKAFOR)
-    seeded_core.state.upsert_paper(record.paper.model_copy(update={"pdf_path": pdf}))
+    record = seeded_core._state.get(OKAFOR)
+    seeded_core._state.upsert_paper(record.paper.model_copy(update={"pdf_path": pdf}))
     app = make_app(core=seeded_core)
     app.opener = lambda: None
     async with app.run_test(size=(120, 36)) as pilot:
@@ -240,8 +240,8 @@ async def test_rescore_with_the_llm_critic_keeps_the_status_and_shows_the_new_ve
     seeded_core: Triage, sample_library: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pdf = sample_library.parent / "papers" / f"{OKAFOR}.pdf"
-    record = seeded_core.state.get(OKAFOR)
-    seeded_core.state.upsert_paper(record.paper.model_copy(update={"pdf_path": pdf}))
+    record = seeded_core._state.get(OKAFOR)
+    seeded_core._state.upsert_paper(record.paper.model_copy(update={"pdf_path": pdf}))
     llm = ScriptedCritic()
     llm.name = "llm:scripted"
 
@@ -258,8 +258,8 @@ async def test_rescore_with_the_llm_critic_keeps_the_status_and_shows_the_new_ve
         await pilot.press("R")
         await settle(pilot)
         assert llm.calls == [OKAFOR]
-        assert seeded_core.state.latest_verdict(OKAFOR).critic == "llm:scripted"
-        assert seeded_core.state.get(OKAFOR).status is Status.READ
+        assert seeded_core.paper(OKAFOR).verdict.critic == "llm:scripted"
+        assert seeded_core.paper(OKAFOR).status is Status.READ
         assert "llm:scripted" in detail_text(pilot)
         assert not notes_of(pilot, "error")
 
@@ -357,7 +357,7 @@ async def test_every_action_has_a_command_palette_entry(seeded_core: Triage) -> 
         await pilot.pause(0.5)
         await pilot.press("enter")
         await settle(pilot)
-        assert seeded_core.state.get(HADDAD).status is Status.READ
+        assert seeded_core.paper(HADDAD).status is Status.READ
 
 
 async def test_a_bug_in_a_worker_is_a_notification_not_a_crash(seeded_core: Triage, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -381,7 +381,7 @@ async def test_the_library_is_one_list_read_a_page_at_a_time(triage_home: Path) 
 
     core = Triage(offline_settings(triage_home), critic=ScriptedCritic())
     for i in range(250):
-        core.state.upsert_paper(Paper(key=f"paper{i:04d}", title=f"Paper {i}"))
+        core._state.upsert_paper(Paper(key=f"paper{i:04d}", title=f"Paper {i}"))
     app = make_app(core=core)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)

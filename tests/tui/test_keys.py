@@ -62,12 +62,12 @@ async def test_keys_typed_while_a_dialog_closes_never_reach_the_log(seeded_core:
         await settle(pilot)
         assert not isinstance(app.screen, AddPaperScreen)
         assert editor == []
-        assert seeded_core.state.get(HADDAD).status is Status.SKIM
+        assert seeded_core.paper(HADDAD).status is Status.SKIM
         assert [t.actor for t in seeded_core.history(HADDAD)] == ["critic"]
         assert await wait_until(pilot, lambda: any("nobodyNowhereAtAll1999" in n for n in notes_of(pilot, "error")))
 
         await pilot.press("d")  # typed once the log is on screen: the log's command
-        assert await wait_until(pilot, lambda: seeded_core.state.get(HADDAD).status is Status.DROPPED)
+        assert await wait_until(pilot, lambda: seeded_core.paper(HADDAD).status is Status.DROPPED)
 
 
 async def test_help_lists_every_key_by_group_and_escape_closes_it(seeded_core: Triage) -> None:

@@ -51,9 +51,9 @@ async def test_adding_a_paper_the_reader_logged_by_hand_keeps_the_readers_decisi
                                 timeout=90), notes_of(pilot)
         await settle(pilot)
         assert note.read_text(encoding="utf-8") == before  # nothing added, every byte the reader's
-        record = core.state.get(OKAFOR)
-        assert record is not None and record.status is Status.SKIM
-        assert [(t.actor, t.source) for t in core.state.history(OKAFOR)] == [("reader", "note")]
+        view = core.paper(OKAFOR)
+        assert view is not None and view.status is Status.SKIM
+        assert [(t.actor, t.source) for t in core.history(OKAFOR)] == [("reader", "note")]
         assert not notes_of(pilot, "error")
 
 
@@ -72,7 +72,7 @@ async def test_a_reader_decision_on_a_hand_logged_paper_writes_the_readers_entry
         await settle(pilot)
         await select(pilot, HADDAD)
         await pilot.press("p")
-        assert await wait_until(pilot, lambda: seeded_core.state.get(HADDAD).status is Status.READ)
+        assert await wait_until(pilot, lambda: seeded_core.paper(HADDAD).status is Status.READ)
         await settle(pilot)
         status, children = entries_of(note, HADDAD)[-1]
         assert status == "read" and not is_critic_entry(children)  # the reader's word, not the critic's
@@ -90,7 +90,7 @@ async def test_a_decision_when_the_note_was_moved_changes_nothing_and_says_why(s
         await pilot.press("d")
         assert await wait_until(pilot, lambda: any("nothing was changed" in n for n in notes_of(pilot, "error")))
         await settle(pilot)
-        assert seeded_core.state.get(HADDAD).status is Status.SKIM
+        assert seeded_core.paper(HADDAD).status is Status.SKIM
         assert [t.actor for t in seeded_core.history(HADDAD)] == ["critic"]
         assert "not found" in notes_of(pilot, "error")[0] and str(note) in notes_of(pilot, "error")[0]
         assert app.is_running
@@ -104,7 +104,7 @@ def test_undo_and_decisions_with_a_moved_note_change_nothing(seeded_core: Triage
                    lambda: seeded_core.set_status(HADDAD, Status.SKIM, reason="kept at skim", note=note)):
         with pytest.raises(NoteError, match="nothing was changed"):
             decide()
-    assert seeded_core.state.get(HADDAD).status is Status.READ
+    assert seeded_core.paper(HADDAD).status is Status.READ
     assert [t.actor for t in seeded_core.history(HADDAD)] == ["critic", "reader"]
 
 
@@ -122,9 +122,9 @@ def test_a_note_moved_while_its_paper_was_judged_gets_no_entry_and_the_paper_no_
 
     monkeypatch.setattr(core, "judge", judge_then_move)
     with pytest.raises(NoteError):
-        core.triage_into_note(OKAFOR, note)
-    assert core.state.get(OKAFOR).status is Status.QUEUED  # known, judged (the verdict is kept), not decided
-    assert core.state.latest_verdict(OKAFOR) is not None
+        core.triage(OKAFOR, note)
+    assert core.paper(OKAFOR).status is Status.QUEUED  # known, judged (the verdict is kept), not decided
+    assert core.paper(OKAFOR).verdict is not None
     assert "[read(" not in note.with_name("elsewhere.md").read_text(encoding="utf-8")
 
 
@@ -132,8 +132,8 @@ def test_a_hand_logged_paper_the_critic_drops_gets_the_verdict_line(workspace: t
     core, note = workspace
     core.critic.decisions[MOREAU] = Decision.DROP
     before = hand_logged(note, MOREAU)
-    outcome = core.triage_into_note(MOREAU, note)
-    assert outcome.written and core.state.get(MOREAU).status is Status.DROPPED
+    outcome = core.triage(MOREAU, note)
+    assert outcome.written and core.paper(MOREAU).status is Status.DROPPED
     assert note.read_text(encoding="utf-8").startswith(before)
     status, children = entries_of(note, MOREAU)[-1]
     assert status == "skim" and is_critic_entry(children) and "triage: drop" in children[0]
@@ -143,6 +143,6 @@ def test_a_hand_logged_paper_the_critic_keeps_at_skim_adds_nothing(workspace: tu
     core, note = workspace
     core.critic.decisions[MOREAU] = Decision.SKIM
     before = hand_logged(note, MOREAU)
-    outcome = core.triage_into_note(MOREAU, note)
+    outcome = core.triage(MOREAU, note)
     assert not outcome.written and outcome.message == "already in the log"
-    assert note.read_text(encoding="utf-8") == before and core.state.get(MOREAU).status is Status.SKIM
+    assert note.read_text(encoding="utf-8") == before and core.paper(MOREAU).status is Status.SKIM

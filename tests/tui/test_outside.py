@@ -98,7 +98,7 @@ async def test_papers_another_process_adds_show_up_without_a_key(seeded_core: Tr
         log = main_screen(pilot).query_one(ReadingLog)
         assert log.row_count == 3
         other = Triage(offline_settings(seeded_core.settings.home))  # e.g. the nightly digest
-        other.state.upsert_paper(Paper(key="digestNewPaper2026", title="Tonight's paper"))
+        other._state.upsert_paper(Paper(key="digestNewPaper2026", title="Tonight's paper"))
         other.close()
         assert await wait_until(pilot, lambda: log.row_count == 4)
 

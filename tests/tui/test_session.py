@@ -63,7 +63,7 @@ async def test_add_a_key_see_it_triaged_with_quotes_promote_it_and_the_note_has_
 
         await pilot.press("p")
         await settle(pilot)
-        assert core.state.get(OKAFOR).status is Status.READ
+        assert core.paper(OKAFOR).status is Status.READ
         after = note.read_text(encoding="utf-8")
         assert after.startswith(text) and f"- [read(@{OKAFOR})]" in after[len(text) :]
         assert main_screen(pilot).query_one(ReadingLog).rows_by_key[OKAFOR].status == "read"
@@ -138,6 +138,6 @@ async def test_an_ambiguous_citekey_asks_which_paper_then_triages_the_pick(works
             assert await wait_until(pilot, lambda: key in main_screen(pilot).query_one(ReadingLog).rows_by_key, timeout=90), (
                 notes_of(pilot), main_screen(pilot).busy())
             await settle(pilot)
-            assert core.state.get(key).paper.arxiv_id == PICKED
+            assert core.paper(key).arxiv_id == PICKED
             assert f"(@{key})]" in note.read_text(encoding="utf-8")  # its entry is in the log
             assert not notes_of(pilot, "error")

@@ -38,8 +38,8 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from triage.errors import AmbiguousKeyError, ConfigError, TriageError
-from triage.models import Transition
+from triage.errors import AmbiguousKeyError, TriageError
+from triage.models import PaperView, Transition
 from tui import views
 from tui.messages import (
     Ambiguous,
@@ -234,13 +234,13 @@ class MainScreen(Screen[None]):
                 self.post_message(DetailLoaded(view))
 
     @work(thread=True, exclusive=True, group="extract", exit_on_error=False)
-    def extract_for_detail(self, view: views.PaperView) -> None:
+    def extract_for_detail(self, view: PaperView) -> None:
         """A paper extracted before its sections were summarised: extract once (this loads PyMuPDF), then show."""
         assert view.pdf_to_extract is not None
         with self._guard(f"@{view.key}"):
-            sections = self.core.extract(view.pdf_to_extract)
-            view.sections, view.pdf_to_extract = sections, None
-            self.post_message(DetailLoaded(view))
+            extracted = self.core.paper(view.key, extract=True)
+            if extracted is not None:
+                self.post_message(DetailLoaded(extracted))
 
     @on(LogLoaded)
     def _log_loaded(self, message: LogLoaded) -> None:
@@ -555,13 +555,12 @@ class MainScreen(Screen[None]):
             with self._slots, self._guard(f"Add {identifier}"):
                 self.post_message(TaskStarted(task, f"@{identifier} · resolving, extracting, judging…"))
                 try:
-                    if self.note_path is not None:
-                        outcome = self.core.triage_into_note(identifier, self.note_path)
-                        verdict, key = outcome.verdict, outcome.key
-                        where = outcome.message or ("written to the note" if outcome.written else "not written")
+                    outcome = self.core.triage(identifier, self.note_path)
+                    verdict, key = outcome.verdict, outcome.key
+                    if self.note_path is None:
+                        where = "in the library"
                     else:
-                        paper, _sections, verdict, _cached = self.core.triage(identifier)
-                        key, where = paper.key, "in the library"
+                        where = outcome.message or ("written to the note" if outcome.written else "not written")
                 except AmbiguousKeyError as exc:
                     self.post_message(Ambiguous(identifier.lstrip("@"), exc.candidates))
                     return
@@ -671,8 +670,8 @@ class MainScreen(Screen[None]):
     def open_pdf(self, key: str) -> None:
         """Find the PDF and hand it to ``xdg-open`` / ``open``; says so when there is none."""
         with self._guard("Open PDF"):
-            record = self.core.paper_record(key)
-            pdf = record.paper.pdf_path if record else None
+            view = self.core.paper(key)
+            pdf = view.paper.pdf_path if view and view.paper else None
             if pdf is None or not Path(pdf).is_file():
                 self.post_message(Failed("Open PDF", f"no local PDF for @{key}" + (f" ({pdf} is gone)" if pdf else "")))
                 return
@@ -744,12 +743,7 @@ class MainScreen(Screen[None]):
         self.post_message(TaskStarted(task, f"@{key} · asking the LLM critic…"))
         try:
             with self._guard("Re-score"):
-                critic = self.core.make_critic("llm")
-                record = self.core.paper_record(key)
-                if record is None or record.paper.pdf_path is None:
-                    raise ConfigError(f"@{key} has not been triaged yet", hint="press a to add it first")
-                sections = self.core.extract(Path(record.paper.pdf_path))
-                verdict, cached = self.core.judge(record.paper, sections, critic=critic)
+                verdict, cached = self.core.rescore(key, critic="llm")
                 note = f"{verdict.critic}: {verdict.decision.value} · {verdict.score:.1f}/10" + (" (cached)" if cached else "")
                 self.post_message(PaperChanged(key, views.log_row(self.core, key), note=note))
         finally:

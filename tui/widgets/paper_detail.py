@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.views import PaperView
+from triage.models import PaperView
 from tui.widgets import status_badge
 from tui.widgets.status_badge import badge
 
