@@ -471,6 +471,63 @@ def history(
 
 
 @app.command()
+def show(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The paper's citekey.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the same record as GET /papers/{key}).")] = False,
+) -> None:
+    """Show one paper as the state knows it: status, latest verdict, sections as extracted, history."""
+    with handled():
+        from triage.errors import StoreError
+
+        view = service(ctx).paper(key, extract=True)
+        if view is None:
+            raise StoreError(f"no paper @{key.lstrip('@')} in the state",
+                             hint="add it first with 'triage fetch' or 'triage run', or check the key with 'triage papers'")
+        if as_json:
+            print_json(view.model_dump(mode="json"))
+            return
+        typer.echo(f"@{view.key}  {view.status.value}  {view.title}")
+        meta = "; ".join(view.authors[:6]) + (" et al." if len(view.authors) > 6 else "")
+        typer.echo("  " + " · ".join(str(x) for x in (meta, view.year, view.arxiv_id and f"arXiv:{view.arxiv_id}") if x))
+        if view.verdict is not None:
+            from triage.entries import verdict_line
+
+            typer.echo(f"  {verdict_line(view.verdict)} ({view.verdicts} verdict{'s' if view.verdicts != 1 else ''} kept)")
+        if view.sections is not None:
+            typer.echo(f"  {view.sections.pages} pages · conclusion: {view.sections.conclusion_heading or 'none found'}")
+        if view.problem:
+            err(f"warning: {view.problem}")
+        for t in view.history:
+            typer.echo(f"  {t.at:%Y-%m-%d %H:%M}  {t.old.value if t.old else '-'} -> {t.new.value}  {t.actor}  {t.reason}")
+
+
+@app.command()
+def papers(
+    ctx: typer.Context,
+    status_filter: Annotated[Optional[str], typer.Option("--status", help="Only papers at this status (skim, read, …).")] = None,
+    find: Annotated[str, typer.Option("--find", help="Only papers with every word of this in their key, title or authors.")] = "",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many papers.")] = 100,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the same records as GET /papers).")] = False,
+) -> None:
+    """List the papers in the state, most recently changed first, with their latest verdict in brief."""
+    with handled():
+        from triage.models import Status
+
+        st = Status(status_filter) if status_filter else None
+        views = service(ctx).papers(st, find, offset=offset, limit=limit)
+        if as_json:
+            print_json([v.model_dump(mode="json") for v in views])
+            return
+        for v in views:
+            verdict = f"{v.decision} {v.score:.1f}" if v.score is not None else "-"
+            typer.echo(f"{v.status.value:<8} {verdict:<10} @{v.key}  {v.title}")
+        if not views:
+            err("no papers" + (" match" if st or find else " yet: try 'triage run NOTE'"))
+
+
+@app.command()
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from tests.api.support import wait_job
 from triage.api import create_app, load_or_create_token, token_path
+from triage.cli import app as cli_app
 from triage.config import ApiSettings, Settings
 from triage.models import Paper
 
@@ -320,6 +323,15 @@ def test_add_read_decide_search(client: TestClient, auth: dict, vault: Path) -> 
 
     listed = client.get("/papers", params={"status": "read"}, headers=auth).json()
     assert [p["key"] for p in listed["papers"]] == [KEY] and listed["counts"] == {"read": 1}
+    assert listed["papers"][0]["decision"] == "read" and listed["papers"][0]["title"] == paper["title"]
+
+    # One PaperView: the TUI's detail pane, the API and the CLI's --json show the same record.
+    assert paper == client.app.state.core.paper(KEY).model_dump(mode="json")
+    shown = CliRunner().invoke(cli_app, ["--offline", "show", KEY, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == paper
+    listed_cli = CliRunner().invoke(cli_app, ["--offline", "papers", "--status", "read", "--json"])
+    assert json.loads(listed_cli.stdout) == listed["papers"]
 
     drop = client.post(f"/papers/{KEY}/drop", json={"reason": "not now", "note": "reading-session.md"}, headers=auth)
     assert drop.status_code == 200 and drop.json()["new"] == "dropped" and drop.json()["actor"] == "reader"
