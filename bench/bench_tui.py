@@ -147,7 +147,7 @@ def make_big_home(home: Path, n_papers: int) -> Path:
         db.executemany("INSERT INTO papers (key, status, title, paper_json, updated_at) VALUES (?, ?, ?, ?, ?)", rows)
     for i in range(max(n_papers - 200, 0), n_papers):
         core._state.save_verdict(Verdict(key=big_key(i), decision=Decision.SKIM, score=6.0, confidence=0.5,
-                                        critic="bench", principles=principles))
+                                         critic="bench", principles=principles))
     core.close()
     return home
 

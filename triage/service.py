@@ -451,7 +451,7 @@ class Triage:
         constitution = self.constitution
         _require_text(paper, sections)
         cached = None if force else self._state.cached_verdict(sections.sha256, constitution.hash, critic.name,
-                                                              critic.prompt_version)
+                                                               critic.prompt_version)
         if cached is not None:
             return cached.model_copy(update={"key": paper.key}), True
         verdict = critic.judge(paper, sections, constitution)
@@ -512,7 +512,7 @@ class Triage:
         # left queued); a reader's own decision is never overridden by a re-run.
         if record is not None and record.status in (Status.QUEUED, Status.ERROR):
             self._state.set_status(paper.key, verdict.decision.status, actor="critic",
-                                  reason=f"{verdict.critic}: score {verdict.score:.1f}")
+                                   reason=f"{verdict.critic}: score {verdict.score:.1f}")
             self._index.set_status(paper.key, verdict.decision.status.value)
 
     # -- many papers at once, and how a verdict came about (issue 5) --------------------
@@ -565,7 +565,7 @@ class Triage:
                 results[i] = BatchResult(key=paper.key, status="error", error=str(exc), exit_code=exc.exit_code)
                 continue
             hit = self._state.cached_verdict(sections.sha256, constitution.hash, critic.name,
-                                            critic.prompt_version) if known and not force else None
+                                             critic.prompt_version) if known and not force else None
             if hit is not None:
                 results[i] = BatchResult(key=paper.key, status="ok", verdict=hit.model_copy(update={"key": paper.key}),
                                          cached=True)
@@ -680,7 +680,7 @@ class Triage:
         if note is not None:
             self._note_ready(note)
         transition = self._state.set_status(key, status, actor="reader", reason=reason or "reader decision",
-                                           source=source)
+                                            source=source)
         self._after_transition(transition, note)
         return transition
 
@@ -782,7 +782,7 @@ class Triage:
         if not found:
             return sync
         sync.decisions = self._state.sync_note_entries(self._note_id(note.path), found, self._metadata_for_decision,
-                                                      label=note.path.name)
+                                                       label=note.path.name)
         sync.unresolved = [t.key for t in sync.decisions
                            if t.old is None and (r := self._state.get(t.key)) is not None and not r.paper.resolved_by]
         for t in sync.decisions:
@@ -923,17 +923,8 @@ class Triage:
         """Papers per status."""
         return self._state.counts()
 
-    def log_page(self, status: Status | None = None, text: str = "", *, after: tuple[str, str] | None = None,
-                 before: tuple[str, str] | None = None, offset: int = 0, limit: int = 100):  # -> list[LogLine]
-        """Papers most recently changed first, filtered by status and by words of their key, title or authors.
-
-        A page continues from the row next to it (``after`` the last row of the page
-        above, ``before`` the first row of the page below), else starts at ``offset``.
-        """
-        return self._state.log_lines(status, text, after=after, before=before, offset=offset, limit=limit)
-
     def log_count(self, status: Status | None = None, text: str = "") -> int:
-        """How many papers ``log_page`` walks through with this filter."""
+        """How many papers ``papers`` walks through with this filter."""
         return self._state.log_count(status, text)
 
     def log_position(self, key: str, status: Status | None = None, text: str = "") -> int | None:

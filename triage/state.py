@@ -529,7 +529,7 @@ class State(SqliteStore):
         return [Verdict.model_validate_json(r["verdict_json"]) for r in rows]
 
 
-    # -- nightly digest (triage/digest.py) ---------------------------------------------
+    # -- nightly digest (triage/digest/) ------------------------------------------------
     # Rows are plain dicts: the digest module owns their meaning; the state only keeps them.
 
     _DIGEST_CHUNK = 500  # ids per IN (...) query

@@ -61,7 +61,7 @@ def test_next_night_skips_seen_notes_versions_and_known(core: Triage, counting) 
     run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=2), critic=counting())
     # The reader already has this one in their state, under their own key.
     core._state.upsert_paper(Paper(key="pfeifferModularDeepLearningRevisited", title="Modular Deep Learning Revisited",
-                                  arxiv_id="2603.00301"), status=Status.READ)
+                                   arxiv_id="2603.00301"), status=Status.READ)
     critic = counting()
     report = run_digest(core, DigestOptions(feeds=[NIGHT2], top_n=5), critic=critic)
     assert report.night == date(2026, 3, 4)
