@@ -558,7 +558,7 @@ def tui(
     """Open the reading log in the terminal (Textual); with NOTE, that session's papers."""
     with handled():
         from triage.errors import NoteError
-        from tui import make_app
+        from triage.tui import make_app
 
         if note is not None and not note.is_file():
             raise NoteError(f"no note at {note}", hint="start one with 'triage note new'")

@@ -14,7 +14,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from triage.errors import TriageError
     from triage.notes import Note
-    from tui.views import LogRow, PaperView, Window
+    from triage.tui.views import LogRow, PaperView, Window
 
 __all__ = ["LogLoaded", "RowsLoaded", "NoteMoved", "Ambiguous", "DetailLoaded", "PaperChanged", "TaskStarted",
            "TaskProgress", "TaskFinished", "Failed"]

@@ -14,9 +14,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.views import PaperView
-from tui.widgets import status_badge
-from tui.widgets.status_badge import badge
+from triage.tui.views import PaperView
+from triage.tui.widgets import status_badge
+from triage.tui.widgets.status_badge import badge
 
 __all__ = ["PaperDetail", "highlight"]
 
