@@ -845,7 +845,7 @@ def fetch(
                 if not as_json:
                     err(f"{ident}: {exc}")
                     for c in getattr(exc, "candidates", []):
-                        err(f"  candidate: {c.arxiv_id}v{c.arxiv_version}  {c.title} ({c.year})")
+                        err(f"  candidate: {c.versioned_id}  {c.title} ({c.year})")
                 continue
             elapsed = time.monotonic() - started
             results.append({"input": ident, "ok": True, "elapsed_s": round(elapsed, 3), **_paper_json(paper)})
@@ -906,7 +906,7 @@ def library_show(
             return
         typer.echo(f"@{paper.key}  ({paper.resolved_by})")
         for label, value in (("title", paper.title), ("authors", "; ".join(paper.authors)), ("year", paper.year),
-                             ("arXiv", f"{paper.arxiv_id}" + (f"v{paper.arxiv_version}" if paper.arxiv_version else "") if paper.arxiv_id else None),
+                             ("arXiv", paper.versioned_id),
                              ("doi", paper.doi), ("url", paper.url), ("pdf", paper.pdf_path),
                              ("missing", f"{paper.missing_pdf} (attached, but not on disk)" if paper.missing_pdf else None),
                              ("zotero", paper.zotero_pdf), ("abstract", f"{len(paper.abstract.split())} words" if paper.abstract else None),
