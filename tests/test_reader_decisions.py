@@ -131,7 +131,8 @@ def test_run_takes_the_readers_entries_in_before_triaging(tmp_path: Path) -> Non
 
 
 def test_a_dry_run_records_nothing(note: Path) -> None:
-    invoke("run", str(note), "--library", str(SAMPLE_BIB), "--critic", "offline", "--dry-run")
+    code, out, err = invoke("run", str(note), "--library", str(SAMPLE_BIB), "--critic", "offline", "--dry-run")
+    assert code == 0 and "not written (dry run)" in err, err
     code, out, _ = invoke("status", "--json")
     assert json.loads(out)["by_reader"] == {}
 

@@ -75,6 +75,10 @@ def test_entry_round_trips_and_becomes_a_paper() -> None:
         (b"<feed", "not valid XML"),
         (b"<html><body>maintenance</body></html>", "not an Atom or RSS feed"),
         (b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaa">]><feed>&a;</feed>', "refusing"),
+        # A long comment in the prolog pushes the DOCTYPE past any fixed-size prefix.
+        (b'<?xml version="1.0"?><!--' + b"x" * 8192 + b'--><!DOCTYPE f [<!ENTITY a "aaaa">]><feed>&a;</feed>',
+         "refusing"),
+        ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE f><feed/>'.encode("utf-16"), "refusing"),
     ],
 )
 def test_bad_feeds_are_one_clear_error(data: bytes, message: str) -> None:
