@@ -7,8 +7,7 @@ It owns the transport because arXiv asks things of a tool that many surfaces
 share that a general HTTP client does not do:
 
 * one request every ``delay_s`` seconds **per process**, whichever thread or
-  ``ArxivClient`` instance asks (the package limits each client instance
-  separately) — PDF downloads count too;
+  ``ArxivClient`` instance asks — PDF downloads count too;
 * retries with exponential backoff on 5xx, timeouts and dropped connections;
   on 429 the server's ``Retry-After`` is honoured and delays every caller;
 * no retry when a connection cannot even be made (name not resolved, no
