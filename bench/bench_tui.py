@@ -71,8 +71,8 @@ _OURS = textwrap.dedent(
     t0 = time.perf_counter()
     from pathlib import Path
     from triage.config import FetchSettings, Settings
-    from tui.app import make_app
-    from tui.widgets.reading_log import ReadingLog
+    from triage.tui.app import make_app
+    from triage.tui.widgets.reading_log import ReadingLog
     {first_frame}
     app = make_app(Settings(home=Path({home!r}), fetch=FetchSettings(offline=True)))
     log = lambda: app.screen.query_one(ReadingLog)
@@ -169,7 +169,7 @@ def _as_installed() -> dict[str, str]:
 
 
 def _run_script(script: str) -> dict:
-    subprocess.run([sys.executable, "-c", "import triage.service, tui.app"], cwd=REPO, env=_as_installed(), check=True)
+    subprocess.run([sys.executable, "-c", "import triage.service, triage.tui.app"], cwd=REPO, env=_as_installed(), check=True)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=300,
                          env=_as_installed())
     if out.returncode != 0:
@@ -247,8 +247,8 @@ async def page_down(home: Path, presses: int = 40, gap_s: float = 0.1) -> tuple[
     from textual.widgets import DataTable
 
     from triage.config import FetchSettings, Settings
-    from tui.app import make_app
-    from tui.widgets.reading_log import ReadingLog
+    from triage.tui.app import make_app
+    from triage.tui.widgets.reading_log import ReadingLog
 
     settings = Settings(home=home, fetch=FetchSettings(offline=True))
     app = make_app(settings)
@@ -414,8 +414,8 @@ async def stall(home: Path, n_papers: int = 20, critic=None, *, background: bool
     """
     from triage.config import FetchSettings, Settings
     from triage.service import Triage
-    from tui.app import make_app
-    from tui.screens.main import MainScreen
+    from triage.tui.app import make_app
+    from triage.tui.screens.main import MainScreen
 
     library, keys = _library_of(n_papers, home.parent, sample)
     settings = Settings(home=home, library=[library], critic="offline", fetch=FetchSettings(offline=True))

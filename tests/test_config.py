@@ -60,3 +60,37 @@ def test_every_setting_is_described() -> None:
         return missing
 
     assert undocumented(Settings) == []
+
+
+def test_a_misspelt_nested_setting_names_the_key_and_the_file(triage_home: Path) -> None:
+    from triage.errors import ConfigError
+
+    config = triage_home / "config.toml"
+    config.write_text('[llm]\nmodle = "from-file"\n')
+    with pytest.raises(ConfigError) as exc:
+        Settings.load()
+    assert exc.value.message == f"unknown setting [llm] modle in {config}" and exc.value.exit_code == 1
+    assert "model" in exc.value.hint  # the keys [llm] does take
+
+
+def test_a_misspelt_nested_variable_names_the_variable(triage_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triage.errors import ConfigError
+
+    monkeypatch.setenv("TRIAGE_FETCH__OFLINE", "1")
+    with pytest.raises(ConfigError) as exc:
+        Settings.load()
+    assert exc.value.message == "unknown setting [fetch] ofline in $TRIAGE_FETCH__OFLINE"
+
+
+def test_the_cli_answers_a_bad_config_file_in_one_line_with_exit_1(triage_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    config = triage_home / "config.toml"
+    config.write_text('[llm]\nconcurrency = "many"\n')
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"error: invalid setting [llm] concurrency in {config}: " \
+        "Input should be a valid integer, unable to parse string as an integer"
+    assert "Traceback" not in result.stderr

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bench.bench_extract import ZOTERO_LABELS, score_corpus, score_file
+from bench.bench_extract import ZOTERO_LABELS, raw_get_text, score_corpus, score_file
 from tests.conftest import CORPUS
 from triage.errors import PdfError
 from triage.extract import extract, snapshot
@@ -76,13 +77,25 @@ def test_no_conclusion_is_reported(corpus: Path) -> None:
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("pdf", PDFS, ids=lambda p: p.name)
 def test_every_corpus_pdf_returns_quickly(pdf: Path, corpus: Path) -> None:
-    start = time.perf_counter()
+    """Extraction costs a small multiple of PyMuPDF reading every page's text, in CPU time, best of two each.
+
+    Measured 1.4-2.3x for most of the corpus, 7x at worst; ``make bench`` reports the corpus ratio
+    (target 2x).  CPU time, and a ratio from the same run, so a busy machine slows both sides alike.
+    """
     try:
         s = extract(pdf)
     except PdfError:
         return
     assert s.pages > 0 and s.sha256
-    assert time.perf_counter() - start < 10
+    ours = min(_cpu(extract, pdf) for _ in range(2))
+    raw = min(_cpu(raw_get_text, pdf) for _ in range(2))
+    assert ours < 20 * raw, f"extract took {ours * 1000:.0f} ms of CPU, reading the text {raw * 1000:.0f} ms"
+
+
+def _cpu(work: Callable[[Path], object], pdf: Path) -> float:
+    started = time.process_time()
+    work(pdf)
+    return time.process_time() - started
 
 
 def test_snapshot_of_a_real_conclusion(corpus: Path, tmp_path: Path) -> None:

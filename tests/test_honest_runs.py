@@ -41,6 +41,7 @@ def test_dry_run_leaves_the_state_database_byte_identical(workspace: Path, sampl
     state, index, assets = settled(triage_home), tree(triage_home / "chroma"), tree(workspace / "asset")
 
     code, out, err = run_note(note, sample_papers / "library.bib", "--dry-run", "--json")
+    assert code == 1, err  # the sample note's unknown key, as in a real run
     report = json.loads(out)
     decided = [p["key"] for p in report["papers"] if p["ok"]]
     assert KEY in decided and report["dry_run"] and not report["written"]  # it did judge them
@@ -51,6 +52,7 @@ def test_dry_run_leaves_the_state_database_byte_identical(workspace: Path, sampl
 
 def test_dry_run_on_a_fresh_home_creates_no_state(workspace: Path, sample_papers: Path, triage_home: Path) -> None:
     code, out, err = run_note(workspace / "note.md", sample_papers / "library.bib", "--dry-run", "--json")
+    assert code == 1, err  # the sample note's unknown key, as in a real run
     assert any(p["ok"] for p in json.loads(out)["papers"])
     assert not (triage_home / "triage.sqlite3").exists() and not (triage_home / "chroma").exists()
     assert not (workspace / "asset").exists()
@@ -119,4 +121,5 @@ def test_a_key_without_a_year_counts_when_the_library_knows_it(tmp_path: Path) -
     note.write_text("- @knuthArtComputerProgramming and @karpathy\n", encoding="utf-8")
     code, out, err = invoke("run", str(note), "--library", str(lib), "--json", "--dry-run")
     report = json.loads(out)
+    assert code == 1 and not report["papers"][0]["ok"]  # counted, but a book with no PDF and no abstract to judge
     assert [p["key"] for p in report["papers"]] == ["knuthArtComputerProgramming"] and report["ignored"] == ["karpathy"]

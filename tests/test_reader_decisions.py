@@ -131,7 +131,9 @@ def test_run_takes_the_readers_entries_in_before_triaging(tmp_path: Path) -> Non
 
 
 def test_a_dry_run_records_nothing(note: Path) -> None:
-    invoke("run", str(note), "--library", str(SAMPLE_BIB), "--critic", "offline", "--dry-run")
+    code, out, err = invoke("run", str(note), "--library", str(SAMPLE_BIB), "--critic", "offline", "--dry-run")
+    # The note also names a paper no library holds: exit 1, as a real run would answer.
+    assert code == 1 and "@someoneNeverSkimmed2021 is not in your library" in err and "not written (dry run)" in err, err
     code, out, _ = invoke("status", "--json")
     assert json.loads(out)["by_reader"] == {}
 

@@ -74,7 +74,10 @@ def test_verdicts_come_from_the_cache_when_the_log_is_lost(workspace: Path, samp
 def test_dry_run_leaves_the_note_alone(workspace: Path, sample_papers: Path) -> None:
     note = workspace / "note.md"
     before = note.read_bytes()
-    run_note(note, sample_papers / "library.bib", "--dry-run")
+    code, out, err = run_note(note, sample_papers / "library.bib", "--dry-run")
+    # The same answer as a real run (the unknown key is exit 1), and says nothing was written.
+    assert code == 1 and "doeUnknownPaperNowhere2021" in err, err
+    assert "not written (dry run)" in err and "read" in out
     assert note.read_bytes() == before
 
 

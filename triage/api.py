@@ -51,6 +51,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from triage import __version__
+from triage.arxiv_id import ARXIV_ID, parse_arxiv_id, versioned_id
 from triage.config import Settings
 from triage.errors import (
     AmbiguousKeyError,
@@ -213,15 +214,11 @@ def confine_note(raw: str, note_dirs: list[Path], *, must_exist: bool = True) ->
 
 # -- jobs ---------------------------------------------------------------------------
 
-_ARXIV = re.compile(r"(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5}(?:v\d+)?)(?:\.pdf)?/?",
-                    re.IGNORECASE)
-
-
 def job_target(identifier: str, note: Path | None) -> str:
     """What a triage job is about: equal for two requests that ask for the same work."""
     ident = identifier.strip()
-    m = _ARXIV.fullmatch(ident)
-    ident = f"arxiv:{m.group(1).lower()}" if m else ident.lstrip("@")
+    arxiv = parse_arxiv_id(ident)
+    ident = f"arxiv:{versioned_id(*arxiv).lower()}" if arxiv else ident.lstrip("@")
     return f"triage:{ident}" + (f"|note:{note}" if note else "")
 
 
@@ -300,7 +297,7 @@ class AddPaper(BaseModel):
                     description="A citekey (with or without @), an arXiv id, or a URL")
     note: str | None = Field(default=None, max_length=4096, pattern=NOTE_PATTERN,
                              description="Also append the entry to this note (inside api.note_dirs)")
-    pick: str | None = Field(default=None, max_length=64, pattern=r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})$",
+    pick: str | None = Field(default=None, max_length=64, pattern=rf"^(?:{ARXIV_ID})$",
                              description="For a citekey arXiv finds several papers for (a job error lists them): "
                                          "the arXiv id it names, remembered for good")
 

@@ -19,6 +19,7 @@ __all__ = [
     "KeyParts",
     "parse_bbt_key",
     "bbt_key",
+    "bbt_suffix",
     "family_name",
     "title_words",
     "ascii_fold",
@@ -139,3 +140,8 @@ def bbt_key(authors: list[str], title: str, year: int | None) -> str:
     family = (family_name(authors[0]) if authors else "") or "anon"
     short = "".join(w[0].upper() + w[1:] for w in title_words(title)[:3])
     return f"{family}{short}{year or ''}"
+
+
+def bbt_suffix(n: int) -> str:
+    """1 -> a, 26 -> z, 27 -> aa: Better BibTeX's disambiguation suffixes."""
+    return chr(ord("a") + n - 1) if n <= 26 else chr(ord("a") + (n - 1) // 26 - 1) + chr(ord("a") + (n - 1) % 26)

@@ -601,7 +601,7 @@ def tui(
     """Open the reading log in the terminal (Textual); with NOTE, that session's papers."""
     with handled():
         from triage.errors import NoteError
-        from tui import make_app
+        from triage.tui import make_app
 
         if note is not None and not note.is_file():
             raise NoteError(f"no note at {note}", hint="start one with 'triage note new'")
@@ -888,7 +888,7 @@ def fetch(
                 if not as_json:
                     err(f"{ident}: {exc}")
                     for c in getattr(exc, "candidates", []):
-                        err(f"  candidate: {c.arxiv_id}v{c.arxiv_version}  {c.title} ({c.year})")
+                        err(f"  candidate: {c.versioned_id}  {c.title} ({c.year})")
                 continue
             elapsed = time.monotonic() - started
             results.append({"input": ident, "ok": True, "elapsed_s": round(elapsed, 3), **_paper_json(paper)})
@@ -949,7 +949,7 @@ def library_show(
             return
         typer.echo(f"@{paper.key}  ({paper.resolved_by})")
         for label, value in (("title", paper.title), ("authors", "; ".join(paper.authors)), ("year", paper.year),
-                             ("arXiv", f"{paper.arxiv_id}" + (f"v{paper.arxiv_version}" if paper.arxiv_version else "") if paper.arxiv_id else None),
+                             ("arXiv", paper.versioned_id),
                              ("doi", paper.doi), ("url", paper.url), ("pdf", paper.pdf_path),
                              ("missing", f"{paper.missing_pdf} (attached, but not on disk)" if paper.missing_pdf else None),
                              ("zotero", paper.zotero_pdf), ("abstract", f"{len(paper.abstract.split())} words" if paper.abstract else None),

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from triage.errors import ConfigError
 
 __all__ = [
     "Settings",
@@ -46,6 +48,9 @@ def config_file() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_config_dir(APP)) / "config.toml"
 
 
+_SECTION = ConfigDict(extra="forbid")
+"""Every [section] of the config file: a misspelt key (``[llm] modle``) is an error, not silently a default."""
+
 LANGCHAIN_PROVIDERS = frozenset({
     "anthropic", "azure_ai", "azure_openai", "baseten", "bedrock", "bedrock_converse", "cohere", "deepseek",
     "fireworks", "google_anthropic_vertex", "google_genai", "google_vertexai", "groq", "huggingface", "ibm", "litellm",
@@ -56,6 +61,8 @@ LANGCHAIN_PROVIDERS = frozenset({
 
 class LLMSettings(BaseModel):
     """The LLM endpoint used by the LLM critic (any OpenAI-compatible server, or a langchain provider)."""
+
+    model_config = _SECTION
 
     model: str = Field(default="gpt-4o-mini", description="Chat model name at the endpoint; 'provider:model' "
                        "(e.g. 'anthropic:claude-3-5-haiku-latest') uses that langchain provider package if installed")
@@ -110,6 +117,8 @@ class LLMSettings(BaseModel):
 class EmbeddingSettings(BaseModel):
     """Which embedding model turns text into vectors (index and offline critic)."""
 
+    model_config = _SECTION
+
     backend: Literal["local", "openai"] = Field(default="local", description="local MiniLM or OpenAI-compatible")
     model: str = Field(default="all-MiniLM-L6-v2", description="Model name for the chosen backend")
     batch_size: int = Field(default=64, description="Texts embedded per batch")
@@ -119,6 +128,8 @@ class EmbeddingSettings(BaseModel):
 
 class ArxivSettings(BaseModel):
     """The arXiv API client."""
+
+    model_config = _SECTION
 
     api_url: str = Field(default="https://export.arxiv.org/api/query", description="arXiv API query endpoint")
     pdf_url: str = Field(default="https://arxiv.org/pdf/{id}", description="PDF URL template; {id} is the arXiv id")
@@ -131,6 +142,8 @@ class ArxivSettings(BaseModel):
 class FetchSettings(BaseModel):
     """Limits for downloaded PDFs."""
 
+    model_config = _SECTION
+
     max_mb: float = Field(default=100.0, description="Largest PDF accepted, in MiB")
     max_pages: int = Field(default=400, description="Most pages accepted")
     offline: bool = Field(default=False, description="Use only cached or local PDFs; never download")
@@ -138,6 +151,8 @@ class FetchSettings(BaseModel):
 
 class DigestSettings(BaseModel):
     """The nightly digest."""
+
+    model_config = _SECTION
 
     categories: list[str] = Field(
         default_factory=lambda: ["cs.LG", "cs.CL", "cs.CV", "cs.AI"], description="arXiv categories to read each night"
@@ -156,6 +171,8 @@ class DigestSettings(BaseModel):
 class ApiSettings(BaseModel):
     """The headless HTTP API."""
 
+    model_config = _SECTION
+
     host: str = Field(default="127.0.0.1", description="Bind address")
     port: int = Field(default=8765, description="Bind port")
     note_dirs: list[Path] = Field(default_factory=list, description="Folders whose notes the API may edit")
@@ -166,12 +183,16 @@ class ApiSettings(BaseModel):
 class NoteSettings(BaseModel):
     """How triage writes into the reader's notes."""
 
+    model_config = _SECTION
+
     wikilinks: bool = Field(default=False, description="Write each new entry's key as an Obsidian link, "
                             "- [skim([[@key]])], so it opens the literature note @key.md (both forms are always read)")
 
 
 class TuiSettings(BaseModel):
     """The terminal app (``triage tui``)."""
+
+    model_config = _SECTION
 
     theme: str = Field(default="textual-dark", description="Textual theme by name (textual-light, nord, gruvbox…); "
                        "the app writes the one you pick with ctrl+p → Theme here, so it is kept")
@@ -255,4 +276,24 @@ class Settings(BaseSettings):
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         """Settings from all sources; ``overrides`` (CLI flags) win. ``None`` overrides are ignored."""
-        return cls(**{k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """The first problem as one line naming the setting and where it came from (the file or the variable)."""
+    problem = exc.errors()[0]
+    loc = [str(part) for part in problem["loc"]]
+    variable = "TRIAGE_" + "__".join(loc).upper()
+    where = f"${variable}" if variable in os.environ else str(config_file())
+    field = Settings.model_fields.get(loc[0])
+    section = field.annotation if field is not None and len(loc) > 1 else None
+    if isinstance(section, type) and issubclass(section, BaseModel):
+        name = f"[{loc[0]}] {'.'.join(loc[1:])}"
+        if problem["type"] == "extra_forbidden":
+            return ConfigError(f"unknown setting {name} in {where}", hint=f"[{loc[0]}] takes: {', '.join(section.model_fields)}")
+    else:
+        name = ".".join(loc)
+    return ConfigError(f"invalid setting {name} in {where}: {problem['msg']}")

@@ -176,7 +176,7 @@ def cache_names(paper: Paper) -> list[str]:
     names = []
     if paper.arxiv_id:
         if paper.arxiv_version:
-            names.append(f"arxiv:{paper.arxiv_id}v{paper.arxiv_version}")
+            names.append(f"arxiv:{paper.versioned_id}")
         names.append(f"arxiv:{paper.arxiv_id}")
     if paper.doi:
         names.append(f"doi:{paper.doi.lower()}")
@@ -213,8 +213,7 @@ def _pdf_url(paper: Paper, settings: Settings) -> str | None:
     if paper.pdf_url:
         return paper.pdf_url
     if paper.arxiv_id:
-        vid = f"{paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_version else paper.arxiv_id
-        return settings.arxiv.pdf_url.format(id=vid)
+        return settings.arxiv.pdf_url.format(id=paper.versioned_id)
     return None
 
 

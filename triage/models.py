@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from triage.arxiv_id import versioned_id
+
 __all__ = [
     "Status",
     "Decision",
@@ -83,6 +85,11 @@ class Paper(BaseModel):
     pdf_url: str | None = None
     aliases: list[str] = Field(default_factory=list, description="Other citekeys (BBT 'ids')")
     resolved_by: str = Field(default="", description="How it was found, e.g. 'library:refs.bib'")
+
+    @property
+    def versioned_id(self) -> str | None:
+        """The arXiv id with its version when known (``2302.11529v2``), None for a paper not on arXiv."""
+        return versioned_id(self.arxiv_id, self.arxiv_version) if self.arxiv_id else None
 
 
 class Region(BaseModel):

@@ -1,5 +1,5 @@
 """The Textual reading log: ``triage tui``."""
 
-from tui.app import TriageApp, make_app
+from triage.tui.app import TriageApp, make_app
 
 __all__ = ["TriageApp", "make_app"]

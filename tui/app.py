@@ -37,7 +37,7 @@ from textual.screen import Screen
 from triage.config import Settings, config_file
 from triage.errors import TriageError
 from triage.service import Triage
-from tui.screens.main import MainScreen
+from triage.tui.screens.main import MainScreen
 
 __all__ = ["TriageApp", "make_app", "PaperCommands"]
 
@@ -120,7 +120,7 @@ class TriageApp(App[None]):
     @work(thread=True, exclusive=True, group="theme", exit_on_error=False)
     def keep_theme(self, name: str) -> None:
         """Write the theme the reader picked into their config file, so the next start has it."""
-        from tui.config_file import remember_theme
+        from triage.tui.config_file import remember_theme
 
         if name == self.core.settings.tui.theme:
             return
@@ -157,7 +157,7 @@ class TriageApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit now; with papers still being triaged, ask first (they stop where they are)."""
-        from tui.screens.confirm import ConfirmScreen
+        from triage.tui.screens.confirm import ConfirmScreen
 
         busy = self.main.busy() if any(isinstance(s, MainScreen) for s in self.screen_stack) else []
         if not busy:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from triage.errors import TriageError
     from triage.models import PaperView
     from triage.notes import Note
-    from tui.views import LogRow, Window
+    from triage.tui.views import LogRow, Window
 
 __all__ = ["LogLoaded", "RowsLoaded", "NoteMoved", "Ambiguous", "DetailLoaded", "PaperChanged", "TaskStarted",
            "TaskProgress", "TaskFinished", "Failed"]

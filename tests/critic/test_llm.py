@@ -56,7 +56,9 @@ def test_judge_then_revise_happy_path(critic: LLMCritic, openai_server: Scripted
     # The revision's change is the verdict's: modularity 7 -> 6 with its reason.
     assert verdict.principles[0].score == 6.0
     assert "modularity: 7 -> 6" in verdict.revision and "supports less" in verdict.revision
-    assert verdict.decision in set(Decision)
+    # The scripted scores, revised, weigh to 6.85: over the constitution's promote_at of 6, so read.
+    assert verdict.score == pytest.approx(6.85) and constitution.promote_at == 6.0
+    assert verdict.decision == Decision.READ
     # Tokens are the server's usage summed over both calls; cost from the price table.
     assert verdict.tokens.prompt > 0 and verdict.tokens.completion > 0
     expected = (verdict.tokens.prompt * 0.15 + verdict.tokens.completion * 0.60) / 1e6

@@ -10,9 +10,10 @@ import pytest
 
 from tests.servers.arxiv_replay import ArxivReplay, Reply, atom_entry, atom_feed
 from tests.sources.conftest import settings_for
+from triage.arxiv_id import split_version
 from triage.config import ArxivSettings
 from triage.errors import SourceError
-from triage.sources.arxiv import ArxivClient, RateLimiter, split_version
+from triage.sources.arxiv import ArxivClient, RateLimiter
 
 
 def client_for(server: ArxivReplay, **opts: object) -> ArxivClient:
@@ -193,12 +194,14 @@ def test_limiter_unit() -> None:
 
 
 def test_download_uses_the_same_client(replay: ArxivReplay, tmp_path: Path) -> None:
-    from triage.fetch import sha256_bytes
+    from triage.fetch import fetch_pdf, sha256_bytes
 
+    settings = settings_for(replay, tmp_path)
     with client_for(replay) as client:
         paper = client.by_ids(["2302.11529"])["2302.11529"]
-        path = client.download_pdf(paper, tmp_path / "papers")
-    assert path.parent == tmp_path / "papers" and path.stem == sha256_bytes(path.read_bytes())
+        path = fetch_pdf(paper, settings, client=client)
+        assert client.requests == 2  # the id lookup and the PDF, both through this client's limiter
+    assert path.parent == settings.papers_dir and path.stem == sha256_bytes(path.read_bytes())
     assert [r.path for r in replay.requests][-1] == "/pdf/2302.11529v2"
 
 

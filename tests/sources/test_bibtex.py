@@ -13,7 +13,7 @@ from tests.sources.conftest import BIB
 from triage.config import Settings
 from triage.errors import SourceError
 from triage.sources import forget_library, load_library, remember_library, remembered_libraries
-from triage.sources.bibtex import find_arxiv_id, normalize_doi
+from triage.sources.library import normalize_doi
 
 BBT = "bib/zotero-better-bibtex"
 
@@ -217,9 +217,6 @@ def test_latex_is_decoded_in_titles_and_names(tmp_path: Path) -> None:
 
 
 def test_helpers() -> None:
-    assert find_arxiv_id("see https://arxiv.org/pdf/2302.11529v2.pdf") == ("2302.11529", 2)
-    assert find_arxiv_id(None, "arXiv: astro-ph/0601001") == ("astro-ph/0601001", None)
-    assert find_arxiv_id("no id here 2020.1") is None
     assert normalize_doi("https://doi.org/10.1126/Science.1252319") == "10.1126/science.1252319"
 
 

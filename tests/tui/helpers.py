@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from tui.screens.main import MainScreen
-from tui.widgets.paper_detail import PaperDetail
-from tui.widgets.reading_log import ReadingLog
+from triage.tui.screens.main import MainScreen
+from triage.tui.widgets.paper_detail import PaperDetail
+from triage.tui.widgets.reading_log import ReadingLog
 
 
 async def settle(pilot: Pilot, rounds: int = 3) -> None:

@@ -13,11 +13,11 @@ from tests.tui.helpers import log_keys, main_screen, notes_of, select, settle, w
 from triage.errors import ConfigError
 from triage.models import Status
 from triage.service import Triage
-from tui.app import make_app
-from tui.screens.add_paper import AddPaperScreen, PaperIdentifier
-from tui.widgets.paper_detail import PaperDetail
-from tui.widgets.progress_tray import ProgressTray
-from tui.widgets.reading_log import ReadingLog
+from triage.tui.app import make_app
+from triage.tui.screens.add_paper import AddPaperScreen, PaperIdentifier
+from triage.tui.widgets.paper_detail import PaperDetail
+from triage.tui.widgets.progress_tray import ProgressTray
+from triage.tui.widgets.reading_log import ReadingLog
 
 pytestmark = pytest.mark.anyio
 
@@ -415,7 +415,7 @@ async def test_a_row_redrawn_after_a_decision_keeps_its_place_for_the_next_page(
     """A decided paper's time becomes the newest; the page after it must still continue from where it was shown."""
     from textual.app import App
 
-    from tui.views import PAGE_SIZE, LogRow, Window
+    from triage.tui.views import PAGE_SIZE, LogRow, Window
 
     rows = [LogRow(key=f"p{i:03d}", status="skim", at=f"2026-01-01T00:{59 - i // 60:02d}:{59 - i % 60:02d}")
             for i in range(PAGE_SIZE)]

@@ -12,12 +12,12 @@ from textual.widgets import Footer
 from tests.tui.helpers import main_screen, notes_of, select, settle, wait_until
 from triage.models import Status
 from triage.service import Triage
-from tui.app import make_app
-from tui.screens.add_paper import AddPaperScreen
-from tui.screens.help import GROUPS, HelpScreen, group_of
-from tui.screens.main import MainScreen
-from tui.widgets.paper_detail import PaperDetail
-from tui.widgets.reading_log import ReadingLog
+from triage.tui.app import make_app
+from triage.tui.screens.add_paper import AddPaperScreen
+from triage.tui.screens.help import GROUPS, HelpScreen, group_of
+from triage.tui.screens.main import MainScreen
+from triage.tui.widgets.paper_detail import PaperDetail
+from triage.tui.widgets.reading_log import ReadingLog
 
 pytestmark = pytest.mark.anyio
 

@@ -15,9 +15,9 @@ from bench.bench_tui import big_key, make_big_home
 from tests.tui.helpers import main_screen, settle, wait_until
 from triage.config import FetchSettings, Settings
 from triage.service import Triage
-from tui.app import make_app
-from tui.widgets.paper_detail import PaperDetail
-from tui.widgets.reading_log import ReadingLog
+from triage.tui.app import make_app
+from triage.tui.widgets.paper_detail import PaperDetail
+from triage.tui.widgets.reading_log import ReadingLog
 
 pytestmark = pytest.mark.anyio
 

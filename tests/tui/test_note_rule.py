@@ -17,7 +17,7 @@ from triage.errors import NoteError
 from triage.models import Decision, Status
 from triage.notes import read_note
 from triage.service import Triage
-from tui.app import make_app
+from triage.tui.app import make_app
 
 pytestmark = pytest.mark.anyio
 

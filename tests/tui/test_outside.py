@@ -15,9 +15,9 @@ from triage.config import Settings
 from triage.errors import ConfigError
 from triage.models import Paper
 from triage.service import Triage
-from tui.app import make_app
-from tui.config_file import remember_theme
-from tui.widgets.reading_log import ReadingLog
+from triage.tui.app import make_app
+from triage.tui.config_file import remember_theme
+from triage.tui.widgets.reading_log import ReadingLog
 
 HADDAD = "haddadFederatedLoRAMerging2024"
 
@@ -126,8 +126,8 @@ def test_showing_a_paper_with_its_sections_summarised_never_imports_pymupdf(work
 import asyncio, sys
 from pathlib import Path
 from triage.config import FetchSettings, Settings
-from tui.app import make_app
-from tui.widgets.paper_detail import PaperDetail
+from triage.tui.app import make_app
+from triage.tui.widgets.paper_detail import PaperDetail
 
 app = make_app(Settings(home=Path({str(core.settings.home)!r}), fetch=FetchSettings(offline=True)))
 

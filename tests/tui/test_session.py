@@ -13,11 +13,11 @@ import pytest
 from tests.tui.helpers import log_keys, main_screen, notes_of, select, settle, wait_until
 from triage.models import Decision, Status
 from triage.service import Triage
-from tui.app import make_app
-from tui.screens.search import SearchScreen
-from tui.widgets.paper_detail import PaperDetail
-from tui.widgets.progress_tray import ProgressTray
-from tui.widgets.reading_log import ReadingLog
+from triage.tui.app import make_app
+from triage.tui.screens.search import SearchScreen
+from triage.tui.widgets.paper_detail import PaperDetail
+from triage.tui.widgets.progress_tray import ProgressTray
+from triage.tui.widgets.reading_log import ReadingLog
 
 pytestmark = pytest.mark.anyio
 
@@ -116,7 +116,7 @@ async def test_an_ambiguous_citekey_asks_which_paper_then_triages_the_pick(works
     from tests.servers.arxiv_replay import ArxivReplay
     from tests.sources.conftest import AMBIGUOUS_KEY, ATOM, PICKED, serve_the_pick
     from triage.config import ArxivSettings
-    from tui.screens.pick_paper import PickPaperScreen
+    from triage.tui.screens.pick_paper import PickPaperScreen
 
     core, note = workspace
     key = AMBIGUOUS_KEY

@@ -11,7 +11,7 @@ from textual.widgets import Input
 from tests.tui.conftest import SIZE
 from tests.tui.helpers import select, settle
 from triage.service import Triage
-from tui.app import make_app
+from triage.tui.app import make_app
 
 OKAFOR = "okaforRoutingAdaptersFrozen2024"
 

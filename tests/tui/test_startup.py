@@ -1,13 +1,14 @@
-"""Start-up with 5,000 papers, and how long the UI stalls while papers are triaged in the background.
+"""Start-up with 5,000 papers, and whether the UI thread does any triage work while papers are triaged.
 
-Both measurements are ``bench/bench_tui.py``'s; the numbers are printed
-(``pytest -s``) and kept as test properties.  The bounds here are loose so a
-busy CI box does not fail them, except that no heavy library may be imported
-before the first paint and every background paper must be triaged.
+Both measurements are ``bench/bench_tui.py``'s; the numbers are printed (``pytest -s``) and kept as test
+properties.  Nothing here asserts a wall-clock bound (a shared CI box makes any such bound either loose enough
+to be meaningless or flaky): first paint is compared with the bare app drawing the same screen in the same
+run, and the stall test checks where the work ran, not how long the loop waited.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,33 @@ def test_first_paint_with_5000_papers(big_home: Path, record_property) -> None:
     assert all(r["heavy_at_first_paint"] == [] for r in ours), ours
     best = min(ours, key=lambda r: r["first_rows_s"])
     assert best["rows"] == 5000  # one list of every paper (drawn a page at a time)
-    assert best["first_rows_s"] < 5.0  # the target is 1.5x the bare app; loose here, the number is reported
+    bare = min(r["first_rows_s"] for r in same)
+    # The target is 1.5x the bare app (measured 1.6x on a loaded 2-core box); 4x leaves room for the noise.
+    assert best["first_rows_s"] < 4 * bare, (best["first_rows_s"], bare)
 
 
 @pytest.mark.anyio
 async def test_worst_stall_while_twenty_papers_are_triaged(sample_library: Path, tmp_path: Path, record_property) -> None:
-    """20 adds at once through the real pipeline (scripted critic); a 10 ms ticker measures the worst gap."""
-    measured = await stall(tmp_path / "home", 20, ScriptedCritic(), sample=sample_library)
+    """20 adds at once through the real pipeline (scripted critic): every paper is judged off the UI thread.
+
+    A 10 ms ticker measures the worst gap of the event loop (reported; ``make bench`` prints it against the 100 ms target).
+    """
+    critic = ThreadRecordingCritic()
+    measured = await stall(tmp_path / "home", 20, critic, sample=sample_library)
     print(f"\nstall: {measured.line()}")
     record_property("stall_ms", round(measured.worst_ms))
-    assert measured.triaged == 20
-    assert measured.worst_ms < 5000  # the target is 100 ms; loose here (CI boxes are shared), the number is reported
+    # Papers cycle over the sample PDFs, so a verdict is reused for the same text: one judgement per PDF.
+    assert measured.triaged == 20 and len(critic.threads) == len(set(critic.calls)) > 1
+    assert threading.main_thread() not in critic.threads  # the event loop's thread never ran a paper
+
+
+class ThreadRecordingCritic(ScriptedCritic):
+    """Notes the thread each paper is judged on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[threading.Thread] = []
+
+    def judge(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.threads.append(threading.current_thread())
+        return super().judge(*args, **kwargs)

@@ -148,7 +148,7 @@ def parse_constitution(text: str, source: str = "<constitution>") -> Constitutio
 
 def default_constitution_path() -> Path:
     """The constitution shipped with triage (``prompts/constitution.md`` in the package)."""
-    return Path(str(resources.files("prompts").joinpath("constitution.md")))
+    return Path(str(resources.files("triage.prompts").joinpath("constitution.md")))
 
 
 def load_constitution(path: Path | None = None) -> Constitution:

@@ -125,7 +125,7 @@ def _read(name: str, directory: Path | None) -> tuple[str, str]:
             return path.read_text(encoding="utf-8"), str(path)
         except OSError as exc:
             raise ConfigError(f"cannot read prompt template {path}: {exc.strerror}") from exc
-    resource = resources.files("prompts").joinpath(filename)
+    resource = resources.files("triage.prompts").joinpath(filename)
     return resource.read_text(encoding="utf-8"), f"prompts/{filename}"
 
 

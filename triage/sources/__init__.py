@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from triage.sources.bibtex import (
-    Library,
     forget_library,
     library_path,
     load_library,
     remember_library,
     remembered_libraries,
 )
+from triage.sources.library import Library
 from triage.sources.resolve import Identifier, parse_identifier, pick, resolve
 
 if TYPE_CHECKING:

@@ -1,13 +1,13 @@
 """arXiv: id lookups, searches and PDF downloads, politely.
 
-The ``arxiv`` package (4.x) builds the API URLs, pages through results and
-parses the Atom feed; this module replaces only its transport, at the one seam
-the package has for it (``Client._parse_feed``), because the package's own
-transport cannot do what arXiv asks of a tool that many surfaces share:
+This module builds the API's query URLs, pages through the results and hands
+each Atom page to ``triage.sources.listing.parse_listing`` — the same parser
+the nightly listings go through, so one reading of arXiv's Atom serves both.
+It owns the transport because arXiv asks things of a tool that many surfaces
+share that a general HTTP client does not do:
 
 * one request every ``delay_s`` seconds **per process**, whichever thread or
-  ``ArxivClient`` instance asks (the package limits each client instance
-  separately) — PDF downloads count too;
+  ``ArxivClient`` instance asks — PDF downloads count too;
 * retries with exponential backoff on 5xx, timeouts and dropped connections;
   on 429 the server's ``Retry-After`` is honoured and delays every caller;
 * no retry when a connection cannot even be made (name not resolved, no
@@ -26,18 +26,20 @@ from __future__ import annotations
 import re
 import threading
 import time
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from urllib.parse import urlencode
 
 import httpx
 
+from triage.arxiv_id import split_version
 from triage.citekey import bbt_key
-from triage.config import ArxivSettings, FetchSettings
+from triage.config import ArxivSettings
 from triage.errors import NetworkDown, SourceError
 from triage.models import Paper
 from triage.retry import backoff_s, retry_after_s
+from triage.sources.listing import Listing, ListingEntry, parse_listing
 
-__all__ = ["ArxivClient", "RateLimiter", "RATE_LIMITER", "paper_from_result", "split_version"]
+__all__ = ["ArxivClient", "RateLimiter", "RATE_LIMITER", "paper_from_entry"]
 
 _BATCH = 100  # ids per id_list request; arXiv answers 100 per page by default
 _MAX_RETRY_AFTER_S = 120.0
@@ -70,32 +72,21 @@ RATE_LIMITER = RateLimiter()
 """The process-wide limiter every ``ArxivClient`` uses."""
 
 
-def split_version(arxiv_id: str) -> tuple[str, int | None]:
-    """``2302.11529v2`` -> ``('2302.11529', 2)``; no version -> ``None``."""
-    m = re.match(r"^(.*?)(?:v(\d+))?$", arxiv_id.strip())
-    assert m is not None
-    return m.group(1), int(m.group(2)) if m.group(2) else None
-
-
-def paper_from_result(result: Any, *, pdf_url: str, resolved_by: str) -> Paper:
-    """An ``arxiv.Result`` as a ``Paper``; the PDF link comes from settings, not the feed."""
-    arxiv_id, version = split_version(result.get_short_id())
-    authors = [a.name for a in result.authors]
-    year = result.published.year if result.published else None
-    title = " ".join((result.title or "").split())
-    vid = f"{arxiv_id}v{version}" if version else arxiv_id
+def paper_from_entry(entry: ListingEntry, *, pdf_url: str, resolved_by: str) -> Paper:
+    """An API result as a ``Paper``; the PDF link comes from settings, not the feed."""
+    vid = entry.versioned_id
     return Paper(
-        key=bbt_key(authors, title, year),
-        title=title,
-        authors=authors,
-        year=year,
-        arxiv_id=arxiv_id,
-        arxiv_version=version,
-        doi=(result.doi or "").lower() or None,
+        key=bbt_key(list(entry.authors), entry.title, entry.year),
+        title=entry.title,
+        authors=list(entry.authors),
+        year=entry.year,
+        arxiv_id=entry.arxiv_id,
+        arxiv_version=entry.version,
+        doi=(entry.doi or "").lower() or None,
         url=f"https://arxiv.org/abs/{vid}",
-        abstract=" ".join((result.summary or "").split()),
+        abstract=entry.abstract,
         pdf_url=pdf_url.format(id=vid),
-        aliases=[f"arXiv:{arxiv_id}"],
+        aliases=[f"arXiv:{entry.arxiv_id}"],
         resolved_by=resolved_by,
     )
 
@@ -180,32 +171,31 @@ class ArxivClient:
         """The bytes at ``url`` (a PDF link), through the same limiter and retries."""
         return self.get(url, max_bytes=max_bytes, what="download")
 
-    # -- the arxiv package ---------------------------------------------------------------------
+    # -- the API ----------------------------------------------------------------------------------
 
-    def _package_client(self, page_size: int) -> Any:
-        import arxiv  # type: ignore[import-untyped]
-        from arxiv import _feed  # type: ignore[import-untyped]
+    def _page(self, params: dict[str, str | int]) -> Listing:
+        content = self.get(f"{self.settings.api_url.rstrip('?')}?{urlencode(params)}")
+        if b"http://www.w3.org/2005/Atom" not in content[:4096]:
+            # A maintenance page must not read as an empty result list.
+            raise SourceError("arXiv answered with something that is not an Atom feed", external=True)
+        try:
+            return parse_listing(content, source="arXiv API")
+        except SourceError as exc:
+            raise SourceError(f"arXiv answered with a feed that does not parse: {exc.message}", external=True) from None
 
-        owner = self
-
-        class _Client(arxiv.Client):
-            # The package's one transport seam: fetch a page URL and return the parsed feed.
-            def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> Any:
-                content = owner.get(url)
-                if b"http://www.w3.org/2005/Atom" not in content[:4096]:
-                    # lxml's recovering parser would read a maintenance page as an empty result list.
-                    raise SourceError("arXiv answered with something that is not an Atom feed", external=True)
-                feed = _feed.parse(content)
-                if feed.malformed:
-                    raise SourceError(f"arXiv answered with a feed that does not parse: {feed.error}", external=True)
-                return feed
-
-        client = _Client(page_size=page_size, delay_seconds=0.0, num_retries=0)
-        client.query_url_format = self.settings.api_url.rstrip("?") + "?{}"
-        return client
-
-    def _run(self, search: Any, page_size: int) -> list[Any]:
-        return list(self._package_client(page_size).results(search))
+    def _query(self, *, search_query: str = "", id_list: Sequence[str] = (), max_results: int,
+               page_size: int) -> list[ListingEntry]:
+        """Up to ``max_results`` entries, asked for ``page_size`` at a time (arXiv serves at most 100 per page)."""
+        entries: list[ListingEntry] = []
+        start = 0
+        while len(entries) < max_results:
+            page = self._page({"search_query": search_query, "id_list": ",".join(id_list), "sortBy": "relevance",
+                               "sortOrder": "descending", "start": start, "max_results": page_size})
+            entries.extend(page.entries)
+            start += page_size
+            if len(page.entries) < page_size or start >= max_results or (page.total is not None and start >= page.total):
+                break
+        return entries[:max_results]
 
     def by_ids(self, ids: list[str]) -> dict[str, Paper]:
         """Papers for arXiv ids (``2302.11529``, ``2302.11529v2``, ``astro-ph/0601001``), in batched requests.
@@ -213,19 +203,16 @@ class ArxivClient:
         The result maps each id as given to its paper; ids arXiv does not know are
         left out.  Without a version the newest version is returned.
         """
-        import arxiv  # type: ignore[import-untyped]
-
         wanted = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
         found: dict[str, Paper] = {}
         for start in range(0, len(wanted), _BATCH):
             batch = wanted[start : start + _BATCH]
-            search = arxiv.Search(id_list=batch, max_results=len(batch))
             by_base: dict[str, Paper] = {}
             by_versioned: dict[str, Paper] = {}
-            for result in self._run(search, _BATCH):
-                paper = paper_from_result(result, pdf_url=self.settings.pdf_url, resolved_by="arxiv-id")
-                by_base[paper.arxiv_id or ""] = paper
-                by_versioned[f"{paper.arxiv_id}v{paper.arxiv_version}"] = paper
+            for entry in self._query(id_list=batch, max_results=len(batch), page_size=_BATCH):
+                paper = paper_from_entry(entry, pdf_url=self.settings.pdf_url, resolved_by="arxiv-id")
+                by_base[entry.arxiv_id] = paper
+                by_versioned[entry.versioned_id] = paper
             for requested in batch:
                 base, version = split_version(requested)
                 hit = by_versioned.get(requested) if version else by_base.get(base)
@@ -237,27 +224,8 @@ class ArxivClient:
 
     def search(self, query: str, max_results: int = 10) -> list[Paper]:
         """Papers matching an arXiv API ``search_query`` (``au:pfeiffer AND ti:modular``), by relevance."""
-        import arxiv  # type: ignore[import-untyped]
-
-        search = arxiv.Search(query=query, max_results=max_results)
-        results = self._run(search, max(1, min(max_results, _BATCH)))
-        return [paper_from_result(r, pdf_url=self.settings.pdf_url, resolved_by="arxiv-search") for r in results]
-
-    def download_pdf(self, paper: Paper, dest_dir: Path, *, limits: FetchSettings | None = None) -> Path:
-        """Download, validate and store the paper's PDF in the content-addressed ``dest_dir``."""
-        from triage.fetch import store_pdf, validate_pdf
-
-        limits = limits or FetchSettings()
-        if paper.pdf_url:
-            url = paper.pdf_url
-        elif paper.arxiv_id:
-            vid = f"{paper.arxiv_id}v{paper.arxiv_version}" if paper.arxiv_version else paper.arxiv_id
-            url = self.settings.pdf_url.format(id=vid)
-        else:
-            raise SourceError(f"@{paper.key} has no arXiv id or PDF link to download")
-        data = self.download(url, max_bytes=int(limits.max_mb * 1024 * 1024))
-        validate_pdf(data, max_mb=limits.max_mb, max_pages=limits.max_pages)
-        return store_pdf(data, dest_dir)
+        entries = self._query(search_query=query, max_results=max_results, page_size=max(1, min(max_results, _BATCH)))
+        return [paper_from_entry(e, pdf_url=self.settings.pdf_url, resolved_by="arxiv-search") for e in entries]
 
 
 class _CutShort(Exception):

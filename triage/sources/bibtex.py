@@ -30,144 +30,30 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from triage.arxiv_id import find_arxiv_id, parse_arxiv_id
 from triage.atomic import write_atomic
-from triage.citekey import bbt_key, is_safe_key
+from triage.citekey import bbt_key, bbt_suffix
 from triage.config import Settings
 from triage.errors import SourceError
+from triage.latex import decode_latex
 from triage.models import Paper
+from triage.sources.library import EXTRA_IDS, Library, normalize_doi, year_in
 
 __all__ = [
-    "Library",
     "load_library",
     "library_path",
-    "find_arxiv_id",
-    "normalize_doi",
     "remembered_libraries",
     "remember_library",
     "forget_library",
 ]
 
-# arXiv ids: new style 2302.11529(v2), old style astro-ph/0601001(v1) or math.GT/0309136.
-ARXIV_NEW = r"\d{4}\.\d{4,5}"
-ARXIV_OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
-_ARXIV_ID = rf"(?P<id>{ARXIV_NEW}|{ARXIV_OLD})(?:v(?P<v>\d+))?"
-_ARXIV_IN_URL = re.compile(rf"arxiv\.org/(?:abs|pdf|html)/{_ARXIV_ID}", re.IGNORECASE)
-_ARXIV_IN_TEXT = re.compile(rf"\barxiv\s*:?\s*{_ARXIV_ID}", re.IGNORECASE)
-_ARXIV_DOI = re.compile(rf"10\.48550/arxiv\.{_ARXIV_ID}", re.IGNORECASE)
-_ARXIV_BARE = re.compile(rf"^\s*{_ARXIV_ID}\s*$")
-_DOI = re.compile(r"\b(10\.\d{4,9}/\S+)")
-_EXTRA_IDS = re.compile(r"^\s*tex\.ids\s*[=:]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 _EXTRA_KEY = re.compile(r"^\s*Citation Key\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 
 _log = logging.getLogger(__name__)
-
-
-def find_arxiv_id(*texts: str | None) -> tuple[str, int | None] | None:
-    """The first arXiv id (and version) in URLs, DOIs or ``arXiv: …`` notes among ``texts``."""
-    for text in texts:
-        if not text:
-            continue
-        for pattern in (_ARXIV_IN_URL, _ARXIV_DOI, _ARXIV_IN_TEXT):
-            m = pattern.search(text)
-            if m:
-                return m.group("id"), int(m.group("v")) if m.group("v") else None
-    return None
-
-
-def normalize_doi(doi: str | None) -> str | None:
-    """``https://doi.org/10.1/X`` or ``doi:10.1/X`` -> ``10.1/x`` (DOIs compare case-insensitively)."""
-    if not doi:
-        return None
-    m = _DOI.search(doi.strip())
-    return m.group(1).rstrip(".,;").lower() if m else None
-
-
-class Library:
-    """Papers by citekey; alias keys (``ids``) resolve to the same ``Paper``.
-
-    ``errors`` lists entries that were skipped (``refs.bib:123: skipped entry:
-    reason``); ``warnings`` lists entries imported with a caveat (a BBT JSON item
-    without ``citationKey`` gets the default-pattern key).
-    """
-
-    def __init__(self) -> None:
-        self._papers: dict[str, Paper] = {}
-        self._aliases: dict[str, str] = {}
-        self._by_arxiv: dict[str, str] = {}
-        self._by_doi: dict[str, str] = {}
-        self._by_url: dict[str, str] = {}
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
-        self.files: list[Path] = []
-
-    def __len__(self) -> int:
-        return len(self._papers)
-
-    def __contains__(self, key: str) -> bool:
-        return self.get(key) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._papers)
-
-    def get(self, key: str) -> Paper | None:
-        """The paper with this citekey or alias (a leading ``@`` is ignored)."""
-        key = key.lstrip("@")
-        key = self._aliases.get(key, key)
-        return self._papers.get(key)
-
-    def keys(self) -> list[str]:
-        """Every primary citekey, in file order."""
-        return list(self._papers)
-
-    def papers(self) -> list[Paper]:
-        """Every paper, in file order."""
-        return list(self._papers.values())
-
-    def by_arxiv(self, arxiv_id: str) -> Paper | None:
-        """The library's paper with this arXiv id (version ignored)."""
-        key = self._by_arxiv.get(re.sub(r"v\d+$", "", arxiv_id))
-        return self._papers.get(key) if key else None
-
-    def by_doi(self, doi: str) -> Paper | None:
-        """The library's paper with this DOI."""
-        norm = normalize_doi(doi)
-        key = self._by_doi.get(norm) if norm else None
-        return self._papers.get(key) if key else None
-
-    def by_url(self, url: str) -> Paper | None:
-        """The library's paper with this URL (scheme and trailing slash ignored)."""
-        key = self._by_url.get(_url_key(url))
-        return self._papers.get(key) if key else None
-
-    def add(self, paper: Paper, where: str) -> bool:
-        """Add a paper; a key (or alias) already taken is reported in ``errors`` and the paper skipped."""
-        if not is_safe_key(paper.key):
-            self.errors.append(f"{where}: skipped entry: key {paper.key[:80]!r} is not a usable citekey")
-            return False
-        if self.get(paper.key) is not None:
-            first = self.get(paper.key)
-            source = first.resolved_by.removeprefix("library:") if first else "?"
-            self.errors.append(f"{where}: skipped entry: duplicate key {paper.key!r} (first in {source})")
-            return False
-        self._papers[paper.key] = paper
-        for alias in paper.aliases:
-            if alias != paper.key and self.get(alias) is None and is_safe_key(alias):
-                self._aliases[alias] = paper.key
-        if paper.arxiv_id:
-            self._by_arxiv.setdefault(paper.arxiv_id, paper.key)
-        if paper.doi:
-            self._by_doi.setdefault(paper.doi, paper.key)
-        if paper.url:
-            self._by_url.setdefault(_url_key(paper.url), paper.key)
-        return True
-
-
-def _url_key(url: str) -> str:
-    return re.sub(r"^https?://(www\.)?", "", url.strip()).rstrip("/").lower()
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -346,23 +232,21 @@ def _field(fields: dict[str, str], *names: str) -> str:
 
 def _paper_from_bib(entry: Any, path: Path) -> Paper:
     fields = {f.key.lower(): str(f.value) for f in entry.fields}
-    title = _latex_text(_field(fields, "title"))
+    title = decode_latex(_field(fields, "title"))
     authors = [_name(n) for n in _split_names(_field(fields, "author", "editor"))]
     authors = [a for a in authors if a]
-    year = _year(_field(fields, "year", "date"))
+    year = year_in(_field(fields, "year", "date"))
     eprint = _field(fields, "eprint")
     eprinttype = _field(fields, "eprinttype", "archiveprefix").lower()
     arxiv = None
     if eprint and eprinttype in ("", "arxiv"):
-        m = _ARXIV_BARE.match(eprint) or _ARXIV_IN_TEXT.search(eprint)
-        if m:
-            arxiv = (m.group("id"), int(m.group("v")) if m.group("v") else None)
+        arxiv = parse_arxiv_id(eprint) or find_arxiv_id(eprint)
     doi = normalize_doi(_field(fields, "doi"))
     url = _strip_braces(_field(fields, "url")) or None
     arxiv = arxiv or find_arxiv_id(url, fields.get("doi"), fields.get("note"), fields.get("number"),
                                    fields.get("howpublished"), fields.get("journal"), fields.get("journaltitle"))
-    if doi and _ARXIV_DOI.match(doi) and arxiv is None:
-        arxiv = find_arxiv_id(doi)
+    if doi and arxiv is None:
+        arxiv = parse_arxiv_id(doi)
     aliases = [a.strip() for a in _strip_braces(_field(fields, "ids")).split(",") if a.strip()]
     pdf, missing = _first_pdf(_split_file_field(fields.get("file", "")), path.parent)
     return Paper(
@@ -374,7 +258,7 @@ def _paper_from_bib(entry: Any, path: Path) -> Paper:
         arxiv_version=arxiv[1] if arxiv else None,
         doi=doi,
         url=url,
-        abstract=_latex_text(_field(fields, "abstract")),
+        abstract=decode_latex(_field(fields, "abstract")),
         pdf_path=pdf,
         missing_pdf=missing,
         aliases=aliases,
@@ -384,19 +268,6 @@ def _paper_from_bib(entry: Any, path: Path) -> Paper:
 
 def _strip_braces(text: str) -> str:
     return text.replace("{", "").replace("}", "").strip()
-
-
-def _latex_text(text: str) -> str:
-    if not text:
-        return ""
-    if "\\" in text or "$" in text:
-        try:
-            from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
-
-            text = LatexNodes2Text().latex_to_text(text)
-        except Exception:  # pylatexenc is best effort; braces are removed below either way
-            pass
-    return " ".join(_strip_braces(text).split())
 
 
 def _split_names(text: str) -> list[str]:
@@ -425,12 +296,12 @@ def _name(raw: str) -> str:
         parts = dict(
             (k.strip().lower(), v.strip()) for k, _, v in (p.partition("=") for p in re.split(r",\s*(?=\w+\s*=)", raw))
         )
-        family = _latex_text(parts.get("family", ""))
-        prefix = _latex_text(parts.get("prefix", ""))
-        given = _latex_text(parts.get("given", ""))
+        family = decode_latex(parts.get("family", ""))
+        prefix = decode_latex(parts.get("prefix", ""))
+        given = decode_latex(parts.get("given", ""))
         family = f"{prefix} {family}".strip() if prefix else family
         return f"{family}, {given}" if given else family
-    text = _latex_text(raw)
+    text = decode_latex(raw)
     if raw.strip().startswith("{") and raw.strip().endswith("}") and raw.count("{") == 1:
         return text  # {Organisation Name}
     if "," in text:
@@ -441,11 +312,6 @@ def _name(raw: str) -> str:
         return text
     start = next((i for i, w in enumerate(words[:-1]) if w[:1].islower()), len(words) - 1)
     return f"{' '.join(words[start:])}, {' '.join(words[:start])}"
-
-
-def _year(text: str) -> int | None:
-    m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", text or "")
-    return int(m.group(1)) if m else None
 
 
 def _split_file_field(value: str) -> list[str]:
@@ -524,9 +390,9 @@ def _paper_from_csl(item: dict, key: str, path: Path) -> Paper:
     if isinstance(issued, dict):
         parts = issued.get("date-parts") or [[None]]
         try:
-            year = int(parts[0][0]) if parts and parts[0] and parts[0][0] else _year(str(issued.get("raw", "")))
+            year = int(parts[0][0]) if parts and parts[0] and parts[0][0] else year_in(str(issued.get("raw", "")))
         except (TypeError, ValueError):
-            year = _year(str(issued))
+            year = year_in(str(issued))
     url = item.get("URL")
     doi = normalize_doi(item.get("DOI"))
     arxiv = find_arxiv_id(url, item.get("DOI"), item.get("number"), item.get("note"), item.get("archive_location"))
@@ -576,14 +442,9 @@ def _load_bbt(data: Any, path: Path, library: Library) -> None:
             base, n = paper.key, 0
             while library.get(paper.key) is not None and n < 26 * 27:
                 n += 1
-                paper = paper.model_copy(update={"key": base + _suffix(n)})
+                paper = paper.model_copy(update={"key": base + bbt_suffix(n)})
             library.warnings.append(f"{where}: no citationKey in the export; using the default-pattern key {paper.key}")
         library.add(paper, where)
-
-
-def _suffix(n: int) -> str:
-    """1 -> a, 26 -> z, 27 -> aa: Better BibTeX's disambiguation suffixes."""
-    return chr(ord("a") + n - 1) if n <= 26 else chr(ord("a") + (n - 1) // 26 - 1) + chr(ord("a") + (n - 1) % 26)
 
 
 def _extra(item: dict) -> str:
@@ -602,12 +463,12 @@ def _paper_from_bbt(item: dict, path: Path) -> Paper:
             family, given = str(c.get("lastName") or ""), str(c.get("firstName") or "")
             authors.append(f"{family}, {given}" if given else family)
     title = " ".join(str(item.get("title") or "").split())
-    year = _year(str(item.get("date") or ""))
+    year = year_in(str(item.get("date") or ""))
     extra = _extra(item)
     pinned = _EXTRA_KEY.search(extra)
     key = str(item.get("citationKey") or (pinned.group(1) if pinned else "") or bbt_key(authors, title, year))
     aliases = []
-    for m in _EXTRA_IDS.finditer(extra):
+    for m in EXTRA_IDS.finditer(extra):
         aliases += [a.strip() for a in m.group(1).split(",") if a.strip()]
     url = item.get("url") or None
     arxiv = find_arxiv_id(url, item.get("DOI"), extra, item.get("number"), item.get("publicationTitle"))

@@ -17,7 +17,6 @@ entities is refused before it reaches the XML parser.
 from __future__ import annotations
 
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,9 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from triage.arxiv_id import find_arxiv_id, parse_arxiv_id, versioned_id, year_of_id
 from triage.errors import SourceError
+from triage.latex import decode_latex
 from triage.models import Paper
 
 __all__ = [
@@ -34,18 +35,16 @@ __all__ = [
     "parse_listing",
     "load_listing",
     "split_authors",
-    "decode_latex",
-    "parse_arxiv_id",
 ]
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
     "arxiv": "http://arxiv.org/schemas/atom",
     "dc": "http://purl.org/dc/elements/1.1/",
+    "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
 }
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 
-_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?")
 _SUMMARY = re.compile(
     r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*Abstract:\s*(?P<abstract>.*)$", re.DOTALL
 )
@@ -59,36 +58,6 @@ _LICENCES = {
     "zero/1.0": "CC0 1.0",
     "nonexclusive-distrib/1.0": "arXiv non-exclusive",
 }
-# TeX accent commands as arXiv prints them in names (Andr\'e, G\"odel, {\o}).
-_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
-            ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328"}
-_LETTERS = {"o": "ø", "O": "Ø", "l": "ł", "L": "Ł", "ss": "ß", "ae": "æ", "AE": "Æ", "aa": "å", "AA": "Å",
-            "i": "ı", "oe": "œ", "OE": "Œ"}
-_ACCENT_CMD = re.compile(r"\{?\\([`'^\"~=.]|[cvuHk](?=[\s{]))\s*\{?\s*(\\?[A-Za-z])(?:\s*\})?")
-_LETTER_CMD = re.compile(r"\\(ss|ae|AE|aa|AA|oe|OE|o|O|l|L|i)(?![A-Za-z])")
-_SHORT_GROUP = re.compile(r"\{(\S{1,3})\}")  # {é} left around a decoded accent
-
-
-def decode_latex(text: str) -> str:
-    """Turn the TeX accents arXiv leaves in names and titles into Unicode: ``Andr\\'e`` -> ``André``."""
-    if "\\" not in text:
-        return text
-
-    def accent(m: re.Match[str]) -> str:
-        base = m.group(2).lstrip("\\")  # \'{\i}: the dotless i under an accent is plain í
-        return unicodedata.normalize("NFC", base + _ACCENTS[m.group(1)])
-
-    text = _ACCENT_CMD.sub(accent, text)
-    text = _LETTER_CMD.sub(lambda m: _LETTERS[m.group(1)], text)
-    return _SHORT_GROUP.sub(r"\1", text)
-
-
-def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
-    """``(id, version)`` from ``oai:arXiv.org:2508.13426v1``, an abs URL or a bare id; None if none is there."""
-    m = _ID.search(text)
-    if not m:
-        return None
-    return m.group("id"), int(m.group("v")) if m.group("v") else None
 
 
 def split_authors(creators: str) -> list[str]:
@@ -112,11 +81,12 @@ class ListingEntry:
     license: str | None = None
     published: date | None = None
     source: str = ""
+    doi: str | None = None  # the API's arxiv:doi (a journal DOI); listings carry none
 
     @property
     def versioned_id(self) -> str:
         """``2508.13426v1``."""
-        return f"{self.arxiv_id}v{self.version}"
+        return versioned_id(self.arxiv_id, self.version)
 
     @property
     def primary_category(self) -> str:
@@ -153,11 +123,7 @@ class ListingEntry:
         """Year of this announcement, else of the id (``2508.…`` -> 2025)."""
         if self.published:
             return self.published.year
-        m = re.match(r"(\d{2})\d{2}\.", self.arxiv_id) or re.search(r"/(\d{2})\d{5}$", self.arxiv_id)
-        if not m:
-            return None
-        yy = int(m.group(1))
-        return 1900 + yy if yy >= 91 else 2000 + yy
+        return year_of_id(self.arxiv_id)
 
     def to_paper(self, key: str) -> Paper:
         """The ``Paper`` the rest of triage works with."""
@@ -186,6 +152,7 @@ class ListingEntry:
             "license": self.license,
             "published": self.published.isoformat() if self.published else None,
             "source": self.source,
+            "doi": self.doi,
         }
 
     @classmethod
@@ -203,6 +170,7 @@ class ListingEntry:
             license=data.get("license"),
             published=date.fromisoformat(published) if published else None,
             source=data.get("source", ""),
+            doi=data.get("doi"),
         )
 
     @classmethod
@@ -233,6 +201,7 @@ class Listing:
     updated: datetime | None = None
     entries: list[ListingEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    total: int | None = None  # an API answer's opensearch:totalResults: how many match, over all pages
 
     @property
     def night(self) -> date | None:
@@ -261,18 +230,23 @@ def _parse_datetime(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _id_in(text: str) -> tuple[str, int | None] | None:
+    """The id in ``oai:arXiv.org:2508.13426v1``, an abs URL, or a bare id."""
+    return find_arxiv_id(text) or parse_arxiv_id(text)
+
+
 def _entry(
-    *, raw_id: str, title: str, summary: str, creators: str, categories: list[str], announce: str,
-    rights: str, published: str, source: str,
+    *, raw_id: str, title: str, summary: str, authors: list[str], categories: list[str], announce: str,
+    rights: str, published: str, source: str, doi: str = "",
 ) -> ListingEntry:
     m = _SUMMARY.match(summary or "")
     abstract = m.group("abstract") if m else summary
-    parsed = parse_arxiv_id(raw_id) or (parse_arxiv_id(m.group("id")) if m else None)
+    parsed = _id_in(raw_id) or (_id_in(m.group("id")) if m else None)
     if parsed is None:
         raise ValueError(f"no arXiv id in {raw_id!r}")
     arxiv_id, version = parsed
     if version is None and m:
-        version = (parse_arxiv_id(m.group("id")) or (arxiv_id, None))[1]
+        version = (_id_in(m.group("id")) or (arxiv_id, None))[1]
     announce = (announce or (m.group("type") if m else "") or "new").strip().lower()
     when = _parse_datetime(published)
     return ListingEntry(
@@ -280,20 +254,23 @@ def _entry(
         version=version or 1,
         title=decode_latex(" ".join(title.split())),
         abstract=" ".join(abstract.split()),
-        authors=tuple(split_authors(creators)),
+        authors=tuple(authors),
         categories=tuple(dict.fromkeys(c for c in categories if c)),
         announce_type=announce,
         license=rights.strip() or None,
         published=when.date() if when else None,
         source=source,
+        doi=doi.strip() or None,
     )
 
 
 def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
     """Parse an arXiv listing feed (Atom or RSS 2.0); SourceError when it is not one."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if b"<!ENTITY" in raw[:4096] or b"<!DOCTYPE" in raw[:4096]:
-        raise SourceError(f"{source or 'feed'}: refusing a feed that declares a DOCTYPE or entities")
+    # The whole document is searched (a long comment can push a DOCTYPE past any prefix); a NUL byte means
+    # UTF-16 or UTF-32, where these byte strings would not be found, and is refused as well.
+    if b"<!ENTITY" in raw or b"<!DOCTYPE" in raw or b"\x00" in raw:
+        raise SourceError(f"{source or 'feed'}: refusing a feed that declares a DOCTYPE or entities, or is not UTF-8")
     try:
         root = ET.fromstring(raw)
     except ET.ParseError as exc:
@@ -304,6 +281,8 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
         feed_id = _text(root.find("atom:id", NS))
         listing.category = feed_id.rstrip("/").rsplit("/", 1)[-1] if feed_id else ""
         listing.updated = _parse_datetime(_text(root.find("atom:updated", NS)))
+        total = _text(root.find("opensearch:totalResults", NS))
+        listing.total = int(total) if total.isdigit() else None
         items = root.findall("atom:entry", NS)
         for n, item in enumerate(items, start=1):
             link = item.find("atom:link[@rel='alternate']", NS)
@@ -312,13 +291,15 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
                     raw_id=_text(item.find("atom:id", NS)) or (link.get("href", "") if link is not None else ""),
                     title=_text(item.find("atom:title", NS)),
                     summary=(item.findtext("atom:summary", "", NS) or "").strip(),
-                    creators=_text(item.find("dc:creator", NS)) or ", ".join(
-                        _text(a.find("atom:name", NS)) for a in item.findall("atom:author", NS)),
+                    # Listings print the authors in dc:creator; the API gives one atom:author each.
+                    authors=split_authors(_text(item.find("dc:creator", NS))) or [
+                        name for a in item.findall("atom:author", NS) if (name := decode_latex(_text(a.find("atom:name", NS))))],
                     categories=[c.get("term", "") for c in item.findall("atom:category", NS)],
                     announce=_text(item.find("arxiv:announce_type", NS)),
                     rights=_text(item.find("dc:rights", NS)),
                     published=_text(item.find("atom:published", NS)),
                     source=source,
+                    doi=_text(item.find("arxiv:doi", NS)),
                 ))
             except ValueError as exc:
                 listing.warnings.append(f"entry {n}: {exc}")
@@ -335,7 +316,7 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
                     raw_id=_text(item.find("guid")) or _text(item.find("link")),
                     title=_text(item.find("title")),
                     summary=(item.findtext("description") or "").strip(),
-                    creators=_text(item.find("dc:creator", NS)),
+                    authors=split_authors(_text(item.find("dc:creator", NS))),
                     categories=[_text(c) for c in item.findall("category")],
                     announce=_text(item.find("arxiv:announce_type", NS)),
                     rights=_text(item.find("dc:rights", NS)),

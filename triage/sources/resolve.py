@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from triage.arxiv_id import parse_arxiv_id, versioned_id
 from triage.atomic import write_atomic
 from triage.citekey import SKIP_WORDS, ascii_fold, family_name, is_safe_key, parse_bbt_key
 from triage.config import Settings
 from triage.errors import AmbiguousKeyError, OfflineMiss, SourceError
 from triage.models import Paper
-from triage.sources.bibtex import ARXIV_NEW, ARXIV_OLD, Library
+from triage.sources.library import Library
 
 if TYPE_CHECKING:
     from triage.sources.arxiv import ArxivClient
@@ -42,13 +43,8 @@ __all__ = ["Identifier", "parse_identifier", "resolve", "pick", "search_citekey"
 Kind = Literal["citekey", "arxiv", "doi", "url"]
 
 _MAX_LEN = 2048
-_ID = rf"(?P<id>{ARXIV_NEW}|{ARXIV_OLD})(?:v(?P<v>\d+))?"
-_ARXIV = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE)
-_ARXIV_URL = re.compile(rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?(?:[?#].*)?$",
-                        re.IGNORECASE)
 _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 _DOI = re.compile(r"^(?:doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
-_ARXIV_DOI = re.compile(rf"^10\.48550/arxiv\.{_ID}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,7 @@ class Identifier:
     @property
     def versioned(self) -> str:
         """The arXiv id with its version, when one was given."""
-        return f"{self.value}v{self.version}" if self.version else self.value
+        return versioned_id(self.value, self.version)
 
 
 def parse_identifier(text: str) -> Identifier:
@@ -75,15 +71,13 @@ def parse_identifier(text: str) -> Identifier:
         raise SourceError("empty paper identifier")
     if len(raw) > _MAX_LEN:
         raise SourceError(f"identifier is {len(raw)} characters long; that is not a citekey, id, DOI or URL")
-    m = _ARXIV_URL.match(raw) or _ARXIV.match(raw)
-    if m:
-        return _arxiv(m, raw)
+    if arxiv := parse_arxiv_id(raw):
+        return Identifier("arxiv", *arxiv, text=raw)
     m = _DOI_URL.match(raw) or _DOI.match(raw)
     if m:
         doi = m.group(1).rstrip(".,;")
-        a = _ARXIV_DOI.match(doi)
-        if a:
-            return _arxiv(a, raw)
+        if arxiv := parse_arxiv_id(doi):
+            return Identifier("arxiv", *arxiv, text=raw)
         return Identifier("doi", doi.lower(), text=raw)
     if re.match(r"^https?://", raw, re.IGNORECASE):
         if any(c.isspace() for c in raw):
@@ -95,10 +89,6 @@ def parse_identifier(text: str) -> Identifier:
         raise SourceError(f"{shown!r} is not a citekey, arXiv id, DOI or URL",
                           hint="citekeys look like @pfeifferModularDeepLearning2023")
     return Identifier("citekey", key, text=raw)
-
-
-def _arxiv(m: re.Match[str], raw: str) -> Identifier:
-    return Identifier("arxiv", m.group("id"), int(m.group("v")) if m.group("v") else None, text=raw)
 
 
 def resolve(identifier: str, settings: Settings, library: Library | None = None, *,

@@ -36,18 +36,11 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from triage.citekey import bbt_key
+from triage.arxiv_id import find_arxiv_id, parse_arxiv_id
+from triage.citekey import bbt_key, bbt_suffix
 from triage.errors import SourceError
 from triage.models import Paper
-from triage.sources.bibtex import (
-    _ARXIV_BARE,
-    _EXTRA_IDS,
-    Library,
-    _suffix,
-    _year,
-    find_arxiv_id,
-    normalize_doi,
-)
+from triage.sources.library import EXTRA_IDS, Library, normalize_doi, year_in
 
 __all__ = ["ZOTERO", "is_zotero_source", "zotero_database", "default_data_dir", "load_zotero"]
 
@@ -175,7 +168,7 @@ def load_zotero(path: Path, library: Library, *, base_dir: Path | None = None) -
         key, n = base, 0
         while library.get(key) is not None and n < 26 * 27:
             n += 1
-            key = base + _suffix(n)
+            key = base + bbt_suffix(n)
         if library.add(paper.model_copy(update={"key": key}), f"{name}:{item_key}"):
             generated.append(key)
     if generated:
@@ -263,9 +256,8 @@ def _paper(item: dict, data_dir: Path, base_dir: Path | None, name: str, bbt: di
     eprint = _EXTRA_EPRINT.search(extra)
     kind = _EXTRA_EPRINT_TYPE.search(extra)
     if arxiv is None and eprint and (kind is None or kind.group(1).lower() == "arxiv"):
-        m = _ARXIV_BARE.match(eprint.group(1))  # ADS imports: '_eprint: 2006.09403'; a URL or '1306.007' is no id
-        arxiv = (m.group("id"), int(m.group("v")) if m.group("v") else None) if m else None
-    aliases = [a.strip() for m in _EXTRA_IDS.finditer(extra) for a in m.group(1).split(",") if a.strip()]
+        arxiv = parse_arxiv_id(eprint.group(1))  # ADS imports: '_eprint: 2006.09403'; '1306.007' is no id
+    aliases = [a.strip() for m in EXTRA_IDS.finditer(extra) for a in m.group(1).split(",") if a.strip()]
     pdf, missing, attachment = _first_pdf(item["attachments"], data_dir, base_dir)
     link = None
     if attachment:
@@ -275,7 +267,7 @@ def _paper(item: dict, data_dir: Path, base_dir: Path | None, name: str, bbt: di
         key=key,
         title=" ".join(f.get("title", "").split()),
         authors=authors,
-        year=_year(f.get("date", "")),
+        year=year_in(f.get("date", "")),
         arxiv_id=arxiv[0] if arxiv else None,
         arxiv_version=arxiv[1] if arxiv else None,
         doi=normalize_doi(f.get("DOI") or (doi_line.group(1) if doi_line else None)),

@@ -12,10 +12,11 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
+from triage.arxiv_id import parse_arxiv_id
+
 __all__ = ["AddPaperScreen", "PaperIdentifier"]
 
 _CITEKEY = re.compile(r"^@?[A-Za-z_]\w*(?:[:.\-/+]\w+)*$")
-_ARXIV = re.compile(r"^(?:arxiv:)?(?:\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE)
 _DOI = re.compile(r"^(?:doi:)?10\.\d{4,9}/\S+$", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+/\S*$", re.IGNORECASE)
 
@@ -28,7 +29,7 @@ class PaperIdentifier(Validator):
         text = value.strip()
         if not text:
             return self.failure("type a @citekey, an arXiv id, a DOI or a URL")
-        if any(p.match(text) for p in (_ARXIV, _DOI, _URL, _CITEKEY)):
+        if parse_arxiv_id(text) or any(p.match(text) for p in (_DOI, _URL, _CITEKEY)):
             return self.success()
         if " " in text:
             return self.failure("one identifier, no spaces")
@@ -38,7 +39,9 @@ class PaperIdentifier(Validator):
     def kind(value: str) -> str:
         """``arxiv``, ``doi``, ``url`` or ``citekey``."""
         text = value.strip()
-        for name, pattern in (("arxiv", _ARXIV), ("doi", _DOI), ("url", _URL)):
+        if parse_arxiv_id(text):
+            return "arxiv"
+        for name, pattern in (("doi", _DOI), ("url", _URL)):
             if pattern.match(text):
                 return name
         return "citekey"

@@ -38,10 +38,10 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from triage.errors import AmbiguousKeyError, TriageError
+from triage.errors import AmbiguousKeyError, ConfigError, TriageError
 from triage.models import PaperView, Transition
-from tui import views
-from tui.messages import (
+from triage.tui import views
+from triage.tui.messages import (
     Ambiguous,
     DetailLoaded,
     Failed,
@@ -53,14 +53,14 @@ from tui.messages import (
     TaskProgress,
     TaskStarted,
 )
-from tui.widgets.paper_detail import PaperDetail
-from tui.widgets.progress_tray import ProgressTray
-from tui.widgets.reading_log import ReadingLog
+from triage.tui.widgets.paper_detail import PaperDetail
+from triage.tui.widgets.progress_tray import ProgressTray
+from triage.tui.widgets.reading_log import ReadingLog
 
 if TYPE_CHECKING:
     from triage.notes import Note
     from triage.service import Triage
-    from tui.widgets.note_panel import NotePanel
+    from triage.tui.widgets.note_panel import NotePanel
 
 # The dialogs and the note's panel (Markdown) are imported when first shown: the first paint waits for nothing else.
 
@@ -477,7 +477,7 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Every key, by what it is for."""
-        from tui.screens.help import HelpScreen, help_rows
+        from triage.tui.screens.help import HelpScreen, help_rows
 
         shown = [(active.binding, self.app.get_key_display(active.binding)) for active in self.active_bindings.values()]
         self.app.push_screen(HelpScreen(help_rows(shown)))
@@ -489,7 +489,7 @@ class MainScreen(Screen[None]):
             return
         panel = self._note_panel()
         if panel is None:
-            from tui.widgets.note_panel import NotePanel
+            from triage.tui.widgets.note_panel import NotePanel
 
             panel = NotePanel(id="note-panel")
             await self.query_one("#view-note").mount(panel)
@@ -498,7 +498,7 @@ class MainScreen(Screen[None]):
         self.show_view("view-note", focus=panel.query_one("#note-sections").query_one(Tabs))
 
     def _note_panel(self) -> NotePanel | None:
-        from tui.widgets.note_panel import NotePanel
+        from triage.tui.widgets.note_panel import NotePanel
 
         found = self.query(NotePanel)
         return found.first() if found else None
@@ -528,7 +528,7 @@ class MainScreen(Screen[None]):
         row = self.query_one(ReadingLog).current
         prefill = f"@{row.key}" if row is not None and not row.in_state else ""
         into = self.note_path.name if self.note_path else ""
-        from tui.screens.add_paper import AddPaperScreen
+        from triage.tui.screens.add_paper import AddPaperScreen
 
         self.app.push_screen(AddPaperScreen(prefill, into=into), self._add_chosen)
 
@@ -577,7 +577,7 @@ class MainScreen(Screen[None]):
             else:
                 self.say(f"@{message.key} left unresolved", title="Add", severity="warning")
 
-        from tui.screens.pick_paper import PickPaperScreen
+        from triage.tui.screens.pick_paper import PickPaperScreen
 
         self.app.push_screen(PickPaperScreen(message.key, message.candidates), chosen)
 
@@ -689,7 +689,7 @@ class MainScreen(Screen[None]):
 
     def action_search(self) -> None:
         """Semantic search over every indexed paper and passage."""
-        from tui.screens.search import SearchScreen
+        from triage.tui.screens.search import SearchScreen
 
         self.app.push_screen(
             SearchScreen("Search papers and passages", search=lambda q: self.core.search(q, k=15)), self.jump_to
@@ -708,7 +708,7 @@ class MainScreen(Screen[None]):
         try:
             with self._guard("Similar"):
                 hits = self.core.similar(key, k=8)
-                from tui.screens.search import SearchScreen
+                from triage.tui.screens.search import SearchScreen
 
                 self.app.call_from_thread(
                     self.app.push_screen, SearchScreen(f"Papers like @{key}", hits=hits), self.jump_to

@@ -15,8 +15,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from triage.models import PaperView
-from tui.widgets import status_badge
-from tui.widgets.status_badge import badge
+from triage.tui.widgets import status_badge
+from triage.tui.widgets.status_badge import badge
 
 __all__ = ["PaperDetail", "highlight"]
 

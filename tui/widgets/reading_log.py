@@ -25,8 +25,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.views import PAGE_SIZE, Anchor, LogRow, Window
-from tui.widgets import status_badge
+from triage.tui.views import PAGE_SIZE, Anchor, LogRow, Window
+from triage.tui.widgets import status_badge
 
 __all__ = ["ReadingLog", "Column", "layout_columns"]
 
