@@ -38,7 +38,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from triage.errors import AmbiguousKeyError, ConfigError, TriageError
+from triage.errors import AmbiguousKeyError, TriageError
 from triage.models import PaperView, Transition
 from triage.tui import views
 from triage.tui.messages import (
