@@ -31,7 +31,13 @@ Cron-safe: nothing is asked, a lock file in the data home keeps two runs from
 overlapping (the second exits with ``EXIT_LOCKED`` = 75, or waits with
 ``wait=True``; the lock is an OS lock, so a killed run never leaves it stale),
 files are written atomically, and each run logs to ``<home>/logs/digest.log``
-and is recorded in ``digest_runs``.
+and is recorded in ``digest_runs``.  A run killed outright (``kill -9``, a
+power cut) cannot close its row: the next run, holding the lock, marks every
+row still ``running`` as ``interrupted``.
+
+Feed text is untrusted: titles, authors and quotes are escaped for markdown
+(``entries.markdown_text``) as the e-mail escapes them for HTML, and a feed
+over ``limits.feed_mb`` or ``limits.feed_entries`` is refused with a message.
 
 Exit codes (``DigestReport.exit_code``): 0 done (also when the night was
 empty — then no file is written — or the budget ran out); 1 bad input (an
@@ -95,7 +101,6 @@ EXIT_LOCKED = 75  # sysexits EX_TEMPFAIL: another run holds the lock; try again 
 MAX_CRITIC_FAILURES = 3  # consecutive critic errors after which the endpoint is taken as down
 ALSO_LISTED = 30  # papers shown below the cut
 API_MAX_RESULTS = 2000
-MAX_FEED_BYTES = 50 * 1024 * 1024  # a busy night of cs.LG is a few MB
 _ANNOUNCE_RANK = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
 SMTP_PASSWORD_ENV = "TRIAGE_SMTP_PASSWORD"
 
@@ -187,7 +192,8 @@ class DigestReport:
 
     night: date
     sources: list[str] = field(default_factory=list)
-    listed: int = 0  # distinct papers in tonight's sources
+    listed: int = 0  # distinct papers in this run's sources
+    new: int = 0  # of those, never seen before this run
     old: int = 0  # seen on an earlier night, skipped
     top: list[Candidate] = field(default_factory=list)
     rest: list[Candidate] = field(default_factory=list)
@@ -223,6 +229,7 @@ class DigestReport:
             "night": self.night.isoformat(),
             "sources": self.sources,
             "listed": self.listed,
+            "new": self.new,
             "old": self.old,
             "candidates": self.candidates,
             "top": [c.to_dict() for c in self.top],
@@ -316,9 +323,11 @@ def _read_sources(core: Triage, options: DigestOptions, categories: list[str],
 
         client = ArxivClient(arxiv)  # one polite client: the shared rate limit, retries, a size cap
     try:
+        limits = core.settings.limits
         for location in locations:
             try:
-                listing = load_listing(location, fetch=_fetcher(client))
+                listing = load_listing(location, fetch=_fetcher(client, limits.feed_bytes), max_bytes=limits.feed_bytes,
+                                       max_entries=limits.feed_entries)
             except SourceError as exc:
                 failures.append(exc)
                 report.errors.append(str(exc))
@@ -351,10 +360,10 @@ def _read_sources(core: Triage, options: DigestOptions, categories: list[str],
     return listings
 
 
-def _fetcher(client) -> Callable[[str], bytes] | None:
+def _fetcher(client, max_bytes: int) -> Callable[[str], bytes] | None:
     if client is None:
         return None
-    return lambda url: client.get(url, max_bytes=MAX_FEED_BYTES, what="arXiv listing")
+    return lambda url: client.get(url, max_bytes=max_bytes, what="arXiv listing")
 
 
 def _merge(listings: list[Listing]) -> list[ListingEntry]:
@@ -542,11 +551,13 @@ def _judge_top(core: Triage, top: list[Candidate], critic: Critic, options: Dige
 
 
 def _md(text: str) -> str:
-    """One line of text safe inside a list item."""
-    return " ".join(text.split()).replace("[", "\\[").replace("]", "\\]")
+    """Untrusted feed text as one line of markdown that is never markup (``entries.markdown_text``)."""
+    from triage.entries import markdown_text
+
+    return markdown_text(text)
 
 
-def _authors_short(authors: tuple[str, ...], n: int = 3) -> str:
+def _authors_short(authors: tuple[str, ...] | list[str], n: int = 3) -> str:
     if not authors:
         return ""
     return ", ".join(authors[:n]) + (" et al." if len(authors) > n else "")
@@ -564,10 +575,10 @@ def _announce_label(entry: ListingEntry) -> str:
 
 def _meta_line(entry: ListingEntry) -> str:
     bits = [f"**{_md(entry.title)}**"]
-    tail = [f"[arXiv:{entry.versioned_id}]({entry.url})", _announce_label(entry)]
+    tail = [f"[arXiv:{entry.versioned_id}]({entry.url})", _md(_announce_label(entry))]
     if entry.license_name:
-        tail.append(entry.license_name)
-    who = _authors_short(entry.authors)
+        tail.append(_md(entry.license_name))
+    who = _md(_authors_short(entry.authors))
     return " — ".join(bits + ([who] if who else [])) + " · " + " · ".join(tail)
 
 
@@ -577,7 +588,7 @@ def _candidate_bullets(c: Candidate) -> list[str | list]:
     bullets: list[str | list] = [_meta_line(c.entry)]
     sentence = key_sentence(c.entry.abstract, c.verdict)
     if sentence:
-        bullets.append('"' + " ".join(sentence.split()).replace('"', "'") + '"')
+        bullets.append('"' + _md(sentence.replace('"', "'")) + '"')
     bullets.append(verdict_line(c.verdict) if c.verdict else f"triage: not judged ({c.not_judged or 'below the cut'})")
     bullets.append(f"prefilter {c.score:.3f}" + (f" · closest: {c.closest}" if c.closest else ""))
     return bullets
@@ -592,7 +603,7 @@ def _ordered_top(top: list[Candidate]) -> list[Candidate]:
 def _tldr(report: DigestReport) -> str:
     judged = [c for c in report.top if c.verdict]
     counts = {d: sum(1 for c in judged if c.verdict and c.verdict.decision is d) for d in Decision}
-    line = (f"{report.candidates} new papers ranked from {report.listed} listed; the top {len(report.top)} "
+    line = (f"{report.candidates} new papers tonight, ranked by the prefilter; the top {len(report.top)} "
             f"went to the critic: {counts[Decision.READ]} read, {counts[Decision.SKIM]} skim, "
             f"{counts[Decision.DROP]} drop")
     unjudged = len(report.top) - len(judged)
@@ -624,7 +635,7 @@ def render_markdown(report: DigestReport) -> str:
     if report.rest:
         out += ["", "## Also tonight", f"Ranked below the top {len(report.top)} by the prefilter:"]
         for c in report.rest[:ALSO_LISTED]:
-            who = _authors_short(c.entry.authors, 1)
+            who = _md(_authors_short(c.entry.authors, 1))
             out.append(f"- {c.score:.3f} @{c.key}: [{_md(c.entry.title)}]({c.entry.url})" + (f" — {who}" if who else ""))
         if len(report.rest) > ALSO_LISTED:
             out.append(f"- … and {len(report.rest) - ALSO_LISTED} more.")
@@ -633,7 +644,7 @@ def render_markdown(report: DigestReport) -> str:
     if versions or known:
         out += ["", "## Seen before"]
         for n in versions + known:
-            out.append(f"- @{n.key}: [{_md(n.entry.title)}]({n.entry.url}) — {n.detail}")
+            out.append(f"- @{n.key}: [{_md(n.entry.title)}]({n.entry.url}) — {_md(n.detail)}")
     return "\n".join(out) + "\n"
 
 
@@ -770,6 +781,11 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
              os.getpid(), categories, options.feeds, options.query, options.dry_run)
     state = core.state
     run_id = 0
+    if not options.dry_run:
+        # This run holds the lock: a row still 'running' is a run killed before it could close it.
+        for stale in state.digest_runs_interrupted(os.getpid()):
+            log.warning("digest run %d (pid %s, started %s) was killed before it finished: marked interrupted",
+                        stale["id"], stale["pid"], stale["started_at"])
     try:
         listings = _read_sources(core, options, categories, report)
         report.night = _night(listings, options)
@@ -810,6 +826,7 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
                 new_rows.append(_row(e, night, known[e.arxiv_id], "known", run_id, detail="already in your state"))
             else:
                 fresh.append(e)  # a replacement of a paper never seen is as new to the reader as a new one
+        report.new = len(fresh)
         for e in fresh:
             key = _unique_key(derive_key(e.authors, e.title, e.year), e.arxiv_id, taken)
             keys_tonight[key] = e.arxiv_id
