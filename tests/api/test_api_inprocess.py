@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.support import wait_job
 from triage.api import create_app, load_or_create_token, token_path
-from triage.config import ApiSettings, Settings
+from triage.config import Settings
 from triage.models import Paper
 
 KEY = "okaforRoutingAdaptersFrozen2024"
@@ -154,7 +154,7 @@ def test_decisions_with_a_note_outside_change_nothing(client: TestClient, auth: 
 
 
 def test_no_note_folder_configured_means_no_note_access(settings: Settings, auth: dict) -> None:
-    closed = settings.model_copy(update={"api": ApiSettings(note_dirs=[])})
+    closed = settings.model_copy(update={"api": settings.api.model_copy(update={"note_dirs": []})})
     with TestClient(create_app(closed)) as c:
         error = assert_error(c.post("/notes/parse", json={"path": "reading-session.md"}, headers=auth), 403)
         assert "note_dirs" in error["hint"]
