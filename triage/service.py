@@ -920,7 +920,10 @@ class Triage:
         note = notes.read_note(note_path, max_bytes=self.settings.limits.note_bytes)
         if not dry_run:
             notes.ensure_writable(note_path)  # before any work: a note that cannot take the entries changes nothing
-        self.library()  # an unreadable library concerns every paper: said once, before any (not as N unknown keys)
+        # What concerns every paper is said once, before any: an unreadable library (not as N unknown keys),
+        # a data home or state that cannot be used.
+        self.library()
+        _ = self.state
         report = RunReport(note=note_path, dry_run=dry_run)
         if not dry_run:
             report.sync = self.sync_note(note)
