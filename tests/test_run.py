@@ -84,6 +84,7 @@ def test_the_seed_note_with_no_library_is_left_byte_identical(tmp_path: Path, sa
         pytest.skip("../shared/seed is not present")
     note = tmp_path / "reading-session.md"
     shutil.copy(seed, note)
+    note.chmod(0o644)  # the shared seed is read-only, and a read-only note is refused before any paper
     code, out, err = run_note(note, sample_papers / "library.bib")
     assert code == 1
     assert note.read_bytes() == seed.read_bytes()

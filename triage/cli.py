@@ -854,7 +854,10 @@ def serve(
         api = create_app(settings)
         err(f"triage API on http://{host}:{settings.api.port} · token in {token_path(settings)} (triage serve --show-token)")
         config = uvicorn.Config(api, log_level="info", proxy_headers=False, server_header=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # ctrl-c is how a server is stopped: it has shut down gracefully by now (uvicorn re-raises it)
 
 
 def _listen(host: str, port: int):  # -> socket.socket

@@ -44,7 +44,7 @@ def test_hand_written_feed_kinds_and_warnings() -> None:
     listing = load_listing(DATA / "night1.atom.xml")
     assert listing.night == date(2026, 3, 3)
     assert len(listing.entries) == 6
-    assert listing.warnings == ["entry 6: no arXiv id in ''"]
+    assert listing.warnings == ["1 entry without an arXiv id skipped (entry 6)"]
     by_id = {e.arxiv_id: e for e in listing.entries}
     assert by_id["2603.00104"].is_replacement and by_id["2603.00104"].version == 2
     assert by_id["2603.00104"].license_name == "arXiv non-exclusive"

@@ -260,7 +260,7 @@ def test_json_summary_and_out_dir(core: Triage, counting, tmp_path: Path) -> Non
     assert report.path == tmp_path / "out" / "2026-03-03.md"
     data = json.loads(json.dumps(report.to_dict()))
     assert data["night"] == "2026-03-03" and len(data["top"]) == 2 and data["exit_code"] == 0
-    assert data["warnings"] == [f"{NIGHT1}: entry 6: no arXiv id in ''"]
+    assert data["warnings"] == [f"{NIGHT1}: 1 entry without an arXiv id skipped (entry 6)"]
     assert {"key", "arxiv_id", "prefilter", "decision", "score", "cached"} <= set(data["top"][0])
 
 
