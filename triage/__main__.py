@@ -17,10 +17,11 @@ def main() -> None:
     """Console-script entry point."""
     try:
         from triage.cli import main as cli_main
+
+        cli_main()  # exits with the command's code; only a ctrl-c before it took charge comes back here
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
-    cli_main()
 
 
 if __name__ == "__main__":

@@ -1046,6 +1046,23 @@ def library_forget(
 
 def main() -> None:
     """Console-script entry point (through ``triage.__main__``): the command's exit code, 130 after ctrl-c."""
+    import signal
+
+    try:
+        code = _invoke()
+        # The work is over: a ctrl-c from here on (the interpreter shutting down) must not turn a finished
+        # run into a traceback or a death by signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:  # landed between the command's end and the line above
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        say_interrupted()  # typer turns a ctrl-c outside a command body into 130 without a word
+    sys.exit(code)
+
+
+def _invoke() -> int:
+    """Run the command line; its exit code."""
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:  # usage errors: the message and exit 2
@@ -1062,14 +1079,7 @@ def main() -> None:
     except BrokenPipeError:  # `triage … | head` closed the pipe: not an error
         sys.stderr.close()
         code = EXIT_OK
-    if code == EXIT_INTERRUPTED:
-        say_interrupted()  # typer turns a ctrl-c outside a command body into 130 without a word
-    # The work is over: a ctrl-c while the interpreter shuts down must not turn a finished run into a
-    # traceback or a death by signal.
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    return code if isinstance(code, int) else EXIT_OK
 
 
 if __name__ == "__main__":
