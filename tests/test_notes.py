@@ -692,7 +692,7 @@ def test_a_note_over_the_size_limit_is_refused_with_a_message(tmp_path: Path) ->
     note = small_note(tmp_path)
     with note.open("a", encoding="utf-8") as f:
         f.write("- a line of a very long log\n" * 40_000)  # ~1.1 MB
-    with pytest.raises(NoteError, match=r"MiB, over the 1 MiB limit") as info:
+    with pytest.raises(NoteError, match=r"MiB, over the 1.0 MiB limit for a note") as info:
         read_note(note, max_bytes=1024 * 1024)
     assert "limits.note_mb" in info.value.hint
     assert read_note(note).path == note  # the default limit (4 MiB) reads it

@@ -308,3 +308,13 @@ def test_run_refuses_a_read_only_note_and_changes_nothing(workspace: Path, sampl
     assert code == 1 and "read-only" in err and "Traceback" not in err
     assert note.read_bytes() == before
     assert not (triage_home / "triage.sqlite3").exists()  # refused before the state was touched
+
+
+def test_the_limits_are_configurable(workspace: Path, sample_papers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    note = workspace / "note.md"
+    monkeypatch.setenv("TRIAGE_LIMITS__NOTE_MB", "0.001")  # 1 KiB: the sample note is larger
+    code, _, err = run_note(note, sample_papers / "library.bib")
+    assert code == 1 and "over the 1.0 KiB limit for a note" in err and "limits.note_mb" in err
+    monkeypatch.setenv("TRIAGE_LIMITS__CONSTITUTION_PRINCIPLES", "2")
+    code, _, err = invoke("constitution", "check")
+    assert code == 1 and "more than 2 principles" in err

@@ -167,7 +167,7 @@ class ApiSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=lambda: ["app://obsidian.md"], description="Allowed origins")
     max_body_kb: int = Field(default=256, description="Largest request body accepted")
     allowed_hosts: list[str] = Field(default_factory=list, description="Host names the API answers to besides its "
-                                     "bind address (and, bound to loopback, localhost): other Host headers get 421, "
+                                     "bind address (and, bound to loopback, localhost): other Host headers get 400, "
                                      "a guard against DNS rebinding")
 
 

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from triage.errors import StateUnavailable
 
-__all__ = ["cause_of", "disk_error", "os_error", "free_bytes", "read_only_fs", "writable", "FULL_BELOW_BYTES"]
+__all__ = ["cause_of", "disk_error", "os_error", "free_bytes", "read_only_fs", "writable", "human_size",
+           "FULL_BELOW_BYTES"]
 
 #: A disk with less free space than this is taken as full when SQLite's error does not say why it failed.
 FULL_BELOW_BYTES = 1024 * 1024
@@ -161,7 +162,7 @@ def disk_error(exc: BaseException, path: Path, what: str, *, damaged_hint: str =
     folder = path if _is_dir(path) else path.parent
     if cause == "full":
         free = free_bytes(folder)
-        shown = f" ({_size(free)} free)" if free is not None else ""
+        shown = f" ({human_size(free)} free)" if free is not None else ""
         return StateUnavailable(f"cannot write {what} {path}: the disk is full{shown}",
                                 hint=f"free some space on the disk that holds {folder}, then run again; "
                                      "nothing was lost", cause=cause)
@@ -205,9 +206,10 @@ def _detail(exc: BaseException) -> str:
     return text[:200] or type(exc).__name__
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
+def human_size(n: float) -> str:
+    """A byte count as a reader says it: ``812 bytes``, ``6.8 KiB``, ``60.0 MiB``."""
+    for unit in ("bytes", "KiB", "MiB"):
+        if n < 1024:
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} bytes"
+        n /= 1024
+    return f"{n:.1f} GiB"

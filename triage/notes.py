@@ -380,7 +380,9 @@ def _read_text(path: Path, max_bytes: int = MAX_NOTE_BYTES) -> str:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise NoteError(f"note {path} is {size / 1048576:.1f} MiB, over the {max_bytes / 1048576:g} MiB limit for a note",
+            from triage.faults import human_size
+
+            raise NoteError(f"note {path} is {human_size(size)}, over the {human_size(max_bytes)} limit for a note",
                             "split it, or raise limits.note_mb (TRIAGE_LIMITS__NOTE_MB) if it really is one note")
         data = path.read_bytes()
     except FileNotFoundError:

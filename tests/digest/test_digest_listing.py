@@ -220,7 +220,7 @@ def test_a_feed_file_over_the_size_or_entry_limit_is_refused_with_a_message(tmp_
     with pytest.raises(SourceError, match=r"lists 50 entries, over the limit of 40") as info:
         load_listing(feed, max_entries=40)
     assert info.value.exit_code == 1 and "limits.feed_entries" in info.value.hint
-    with pytest.raises(SourceError, match=r"MiB, over the .* MiB limit for one feed") as info:
+    with pytest.raises(SourceError, match=r"KiB, over the 1.0 KiB limit for one feed") as info:
         load_listing(feed, max_bytes=1024)
     assert "limits.feed_mb" in info.value.hint
     assert len(load_listing(feed, max_entries=50, max_bytes=feed.stat().st_size).entries) == 50

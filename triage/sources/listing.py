@@ -408,7 +408,9 @@ def load_listing(location: str | Path, *, fetch: Callable[[str], bytes] | None =
 
 def _check_size(n: int, max_bytes: int, source: str) -> None:
     if n > max_bytes:
-        raise SourceError(f"feed {source} is {n / 1048576:.1f} MiB, over the {max_bytes / 1048576:g} MiB limit for one feed",
+        from triage.faults import human_size
+
+        raise SourceError(f"feed {source} is {human_size(n)}, over the {human_size(max_bytes)} limit for one feed",
                           hint="is it really one night's listing? raise limits.feed_mb (TRIAGE_LIMITS__FEED_MB) if so")
 
 
