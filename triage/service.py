@@ -923,7 +923,8 @@ class Triage:
         # What concerns every paper is said once, before any: an unreadable library (not as N unknown keys),
         # a data home or state that cannot be used.
         self.library()
-        _ = self.state
+        if not dry_run:  # a dry run creates no state
+            _ = self.state
         report = RunReport(note=note_path, dry_run=dry_run)
         if not dry_run:
             report.sync = self.sync_note(note)
