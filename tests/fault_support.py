@@ -25,6 +25,7 @@ end of ``## Log``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -182,7 +183,9 @@ def history(db: Path) -> list[tuple]:
     """Every transition in a state database (an empty list when there is none), after SQLite's own recovery."""
     if not db.exists():
         return []
-    with sqlite3.connect(db) as connection:
+    # Closed here, not whenever the garbage collector gets to it: the last connection to close removes the
+    # WAL files, which must not vanish under a later case's copy of this home.
+    with contextlib.closing(sqlite3.connect(db)) as connection:
         ok = connection.execute("PRAGMA integrity_check").fetchone()[0]
         assert ok == "ok", f"{db} fails its integrity check: {ok}"
         return connection.execute("SELECT id, key, old, new, actor FROM transitions ORDER BY id").fetchall()
