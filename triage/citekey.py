@@ -28,8 +28,9 @@ __all__ = [
 # Pandoc/BBT citation syntax: '@' then a key of word characters and a few
 # punctuation marks BBT allows inside keys (not at the end, so a trailing
 # full stop or colon in prose is not swallowed). The look-behind stops e-mail
-# addresses (name@host) from counting as citations.
-CITEKEY_PATTERN = re.compile(r"(?<![\w@.])@([A-Za-z_][\w]*(?:[:.\-/+][\w]+)*)")
+# addresses (name@host) from counting as citations, and an escaped ``\@``, as
+# in Pandoc: markdown's way of writing a literal at sign (``entries.markdown_text``).
+CITEKEY_PATTERN = re.compile(r"(?<![\w@.\\])@([A-Za-z_][\w]*(?:[:.\-/+][\w]+)*)")
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_][\w:.\-+]{0,199}$")
 

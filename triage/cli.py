@@ -4,12 +4,17 @@ Each command's docstring is its help.  Heavy libraries (Chroma, torch,
 langchain) are imported inside command bodies, never at module level, so
 ``triage --help`` answers at once.  Results go to stdout (``--json`` for
 machines); messages and errors go to stderr.  Exit codes: 0 ok, 1 the reader's
-input (unknown key, bad file), 2 usage, 3 an external service failed.
+input (unknown key, bad file), 2 usage, 3 an external service failed; 130
+after ctrl-c, at any moment, with one line (``interrupted``) and never a
+traceback.  Options are checked before any heavy import: a bad ``--k`` or
+``--status`` is a usage error in milliseconds, not a library's TypeError later.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +24,12 @@ from typing import Annotated, Any, Optional
 import typer
 
 from triage import __version__
+from triage.config import CriticName
 from triage.errors import EXIT_OK, EXIT_USER, TriageError
+from triage.models import Status
+
+EXIT_INTERRUPTED = 130
+CRITIC_OPTION = typer.Option("--critic", help="auto, offline or llm.")
 
 app = typer.Typer(
     name="triage",
@@ -58,19 +68,46 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+_interrupted_said = False
+
+
+def say_interrupted() -> None:
+    """The one line a ctrl-c gets, wherever it landed (said once per process)."""
+    global _interrupted_said
+    if not _interrupted_said:
+        _interrupted_said = True
+        err("interrupted")
+
+
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn triage errors into one clear line on stderr and the documented exit code."""
+    """Turn triage errors into one clear line on stderr and the documented exit code.
+
+    An OS error no stage had words for (a path too long, a disk that filled up
+    on the way) is worded by its cause too (``triage.faults``), never a traceback.
+    """
     try:
         yield
     except TriageError as exc:
-        err(f"error: {exc.message}")
-        if exc.hint:
-            err(f"hint: {exc.hint}")
+        _say_error(exc)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        err("interrupted")
-        raise typer.Exit(130) from None
+        say_interrupted()
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        from triage.faults import os_error
+
+        fault = os_error(exc)
+        _say_error(fault)
+        raise typer.Exit(fault.exit_code) from None
+
+
+def _say_error(exc: TriageError) -> None:
+    err(f"error: {exc.message}")
+    if exc.hint:
+        err(f"hint: {exc.hint}")
 
 
 def settings_from(ctx: typer.Context, **overrides: Any):
@@ -107,6 +144,13 @@ def say_offline(core) -> None:
         err(f"no network: using cached papers only ({core.offline_reason})")
 
 
+def say_index_problem(core) -> None:
+    """The one message a run gives when the search index failed (the papers were triaged all the same)."""
+    problem = core.index_problem
+    if problem is not None:
+        err(f"warning: the search index was not updated: {problem.message}" + (f" ({problem.hint})" if problem.hint else ""))
+
+
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
@@ -139,7 +183,7 @@ def run(
     ctx: typer.Context,
     note: Annotated[Path, typer.Argument(metavar="NOTE|DIR", help="A reading note, or a folder of notes (its queue: what 'triage queue' lists).")],
     library: Annotated[Optional[list[Path]], typer.Option("--library", "-l", help=LIBRARY_HELP)] = None,
-    critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
+    critic: Annotated[Optional[CriticName], CRITIC_OPTION] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge and show, but write nothing: not the note, snapshots, statuses, verdicts or the index.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
@@ -169,6 +213,7 @@ def run(
             if vault and not reports:
                 err(f"nothing queued in {note}: every paper mentioned has an entry")
         say_offline(core)
+        say_index_problem(core)
         failed = [o for report in reports for o in report.failed]
         if failed:
             raise typer.Exit(max(o.exit_code or EXIT_USER for o in failed))
@@ -260,7 +305,7 @@ def status(
 def score(
     ctx: typer.Context,
     papers: Annotated[list[str], typer.Argument(help="Citekeys, arXiv ids, URLs, DOIs or PDF files.")],
-    critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
+    critic: Annotated[Optional[CriticName], CRITIC_OPTION] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Judge again instead of reusing cached verdicts.")] = False,
@@ -531,16 +576,13 @@ def papers(
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
-    k: Annotated[int, typer.Option("--k", help="How many results.")] = 10,
-    status_filter: Annotated[Optional[str], typer.Option("--status", help="Only papers at this status (skim, read, …).")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=1000, help="How many results.")] = 10,
+    status_filter: Annotated[Optional[Status], typer.Option("--status", help="Only papers at this status.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Semantic search over the papers and passages you have triaged."""
     with handled():
-        from triage.models import Status
-
-        st = Status(status_filter) if status_filter else None
-        hits = service(ctx).search(query, k=k, status=st)
+        hits = service(ctx).search(query, k=k, status=status_filter)
         _print_hits(hits, as_json)
 
 
@@ -548,7 +590,7 @@ def search(
 def similar(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The paper's citekey.")],
-    k: Annotated[int, typer.Option("--k", help="How many results.")] = 5,
+    k: Annotated[int, typer.Option("--k", min=1, max=1000, help="How many results.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Papers like this one."""
@@ -570,24 +612,36 @@ def _print_hits(hits: list, as_json: bool) -> None:
 
 @app.command()
 def reindex(ctx: typer.Context) -> None:
-    """Rebuild the search index from the papers in the state (after changing the embedder)."""
+    """Rebuild the search index from the state and the PDF cache (after changing the embedder, or when it is damaged).
+
+    A damaged index is moved aside (kept as chroma.damaged-<time> in the data home) and built anew.
+    """
     with handled():
+        core = service(ctx)
         with progress_bar("reindex") as progress:
-            done, skipped = service(ctx).reindex(progress=progress)
-        for key in skipped:
-            err(f"@{key}: PDF not available, skipped")
-        err(f"reindexed {done} of {done + len(skipped)} papers")
+            report = core.reindex(progress)
+        if report.moved_aside is not None:
+            err(f"the damaged index was moved aside to {report.moved_aside}")
+        if report.skipped:
+            err(f"no PDF and no abstract, not indexed: {', '.join('@' + k for k in report.skipped[:8])}"
+                + (" …" if len(report.skipped) > 8 else ""))
+        by_abstract = f" ({report.by_abstract} by their abstract: no PDF at hand)" if report.by_abstract else ""
+        err(f"reindexed {report.indexed} of {report.total} papers{by_abstract}")
 
 
 @constitution_app.command("check")
 def constitution_check(
+    ctx: typer.Context,
     file: Annotated[Optional[Path], typer.Argument(help="Constitution file (default: the configured one).")] = None,
 ) -> None:
     """Validate a constitution file and list its principles."""
     with handled():
         from triage.critic.constitution import load_constitution
 
-        c = load_constitution(file)
+        settings = settings_from(ctx)
+        limits = settings.limits
+        c = load_constitution(file or settings.constitution, max_bytes=limits.constitution_bytes,
+                              max_principles=limits.constitution_principles)
         typer.echo(f"{c.source}: {len(c.principles)} principles, promote_at {c.promote_at:g}, drop_below {c.drop_below:g}, hash {c.hash}")
         for p in c.principles:
             typer.echo(f"  {p.id:<16} weight {p.weight:g}{'  (against)' if p.against else ''}")
@@ -627,9 +681,9 @@ def note_show(
     with handled():
         from triage.notes import read_note
 
-        parsed = read_note(note)
-        data = parsed.to_dict()
         core = service(ctx)
+        parsed = read_note(note, max_bytes=core.settings.limits.note_bytes)
+        data = parsed.to_dict()
         logged = parsed.entry_keys()
         data["ignored"] = [k for k in dict.fromkeys(m.key for m in parsed.mentions)
                            if k not in logged and not core.is_citekey(k)]
@@ -690,10 +744,10 @@ def queue(
     with handled():
         from triage.notes import build_queue, read_notes
 
-        found, problems = read_notes(path)
+        core = service(ctx)
+        found, problems = read_notes(path, max_bytes=core.settings.limits.note_bytes)
         for problem in problems:
             err(f"warning: skipped {problem.message}")
-        core = service(ctx)
         for note in found:
             _print_sync(core.sync_note(note))
         items = [q for q in build_queue(found) if core.is_citekey(q.key)]
@@ -728,7 +782,7 @@ def digest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     schedule: Annotated[bool, typer.Option("--schedule", help="Print a crontab line and systemd service + timer units, and exit.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="If another digest is running, wait for it instead of exiting with 75.")] = False,
-    critic: Annotated[Optional[str], typer.Option("--critic", help="auto, offline or llm.")] = None,
+    critic: Annotated[Optional[CriticName], CRITIC_OPTION] = None,
 ) -> None:
     """Tonight's arXiv, ranked by your profile, the top N judged by your constitution, as a note (and e-mail).
 
@@ -774,7 +828,7 @@ def digest(
             max_cost_usd=max_cost, out_dir=out, email=email, dry_run=dry_run, wait=wait,
         )
         try:
-            with progress_bar("digest") as progress:
+            with progress_bar("digest") as progress, _terminated_as_interrupt():
                 report = run_digest(core, options, progress=progress)
         except DigestLocked as exc:
             err(f"{exc.message}; this run exits with {EXIT_LOCKED} ({exc.hint})")
@@ -786,15 +840,36 @@ def digest(
                 v = c.verdict
                 shown = f"{v.decision.value} {v.score:.1f}/10" + (" (cached)" if c.cached else "") if v else f"not judged: {c.not_judged}"
                 typer.echo(f"@{c.key}: {shown}  [{c.score:.3f}] {c.entry.title}")
+            for message in report.warnings:
+                err(f"warning: {message}")
             for message in report.errors:
                 err(f"error: {message}")
             where = str(report.path) if report.path else ("nothing written (dry run)" if dry_run else "nothing new: no digest written")
             mail = " · e-mailed" if report.emailed else (f" · e-mail {report.email_note}" if report.email_note else "")
-            err(f"{report.night}: {report.candidates} new of {report.listed} listed, {len(report.top)} to the critic "
-                f"({report.critic_calls} calls, ${report.cost_usd:.4f}){' · budget reached' if report.budget_reached else ''}"
-                f"{mail}; {where}")
+            err(f"{report.night}: {report.listed} listed, {report.new} new; {report.candidates} candidates tonight, "
+                f"{len(report.top)} to the critic ({report.critic_calls} calls, ${report.cost_usd:.4f})"
+                f"{' · budget reached' if report.budget_reached else ''}{mail}; {where}")
         if report.exit_code:
             raise typer.Exit(report.exit_code)
+
+
+@contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM (cron's or systemd's timeout) ends the block as ctrl-c does: the run closes its records first."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # -- HTTP API (issue 10) ----------------------------------------------------------------
@@ -826,13 +901,46 @@ def serve(
             if not allow_remote:
                 raise ConfigError(f"refusing to serve on non-loopback address {host}",
                                   hint="pass --allow-remote if other machines should reach it (use TLS in front)")
+        # The port first: a busy one is said before anything starts (the job runner would pick up queued jobs).
+        sock = _listen(host, port)
         import uvicorn
 
         from triage.api import create_app
 
+        settings.api.host, settings.api.port = host, sock.getsockname()[1]
         api = create_app(settings)
-        err(f"triage API on http://{host}:{port} · token in {token_path(settings)} (triage serve --show-token)")
-        uvicorn.run(api, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+        err(f"triage API on http://{host}:{settings.api.port} · token in {token_path(settings)} (triage serve --show-token)")
+        config = uvicorn.Config(api, log_level="info", proxy_headers=False, server_header=False)
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # ctrl-c is how a server is stopped: it has shut down gracefully by now (uvicorn re-raises it)
+
+
+def _listen(host: str, port: int):  # -> socket.socket
+    """A socket bound to ``host:port`` for the API; ``ConfigError`` when the port is taken or the address wrong."""
+    import errno
+    import socket
+
+    from triage.errors import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot serve on {host}: {exc.strerror or exc}", hint="pass --host an address of this machine") from None
+    family, kind, proto, _name, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        hint = ("another program listens there (another 'triage serve'?): pass --port, or stop it"
+                if exc.errno == errno.EADDRINUSE else "pass --host an address of this machine, and --port one you may use")
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc.strerror or exc}", hint=hint) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 # -- paper sources (issue 3) ------------------------------------------------------------
@@ -994,11 +1102,50 @@ def library_forget(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (through ``triage.__main__``): the command's exit code, 130 after ctrl-c."""
+    import signal
+
     try:
-        app()
+        code = _invoke()
+        # The work is over: a ctrl-c from here on (the interpreter shutting down) must not turn a finished
+        # run into a traceback or a death by signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:  # landed between the command's end and the line above
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        say_interrupted()  # typer turns a ctrl-c outside a command body into 130 without a word
+        # Exit now, without the interpreter's shutdown: CPython dies by SIGINT after it when a ctrl-c once
+        # landed in code a C extension ran through PyRun_* (torch does), however the interrupt was handled
+        # (seen by the fault-injection module: 'interrupted', then exit -2). Nothing is left to finish: every
+        # transaction was committed or rolled back and the note was replaced whole or not at all (as for
+        # kill -9, which the same module checks); the critic's threads need not be waited for.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(EXIT_INTERRUPTED)
+    sys.exit(code)
+
+
+def _invoke() -> int:
+    """Run the command line; its exit code."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors: the message and exit 2
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err(f"error: {exc.format_message()}")
+        code = exc.exit_code
+    except typer.Abort:  # end of input at a prompt
+        code = EXIT_USER
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:  # `triage … | head` closed the pipe: not an error
         sys.stderr.close()
+        code = EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -29,11 +29,16 @@ __all__ = [
     "ApiSettings",
     "NoteSettings",
     "TuiSettings",
+    "LimitSettings",
+    "CriticName",
     "config_file",
     "default_home",
 ]
 
 APP = "triage"
+
+CriticName = Literal["auto", "offline", "llm"]
+"""The critics a run can use (``--critic``)."""
 
 
 def default_home() -> Path:
@@ -178,6 +183,9 @@ class ApiSettings(BaseModel):
     note_dirs: list[Path] = Field(default_factory=list, description="Folders whose notes the API may edit")
     cors_origins: list[str] = Field(default_factory=lambda: ["app://obsidian.md"], description="Allowed origins")
     max_body_kb: int = Field(default=256, description="Largest request body accepted")
+    allowed_hosts: list[str] = Field(default_factory=list, description="Host names the API answers to besides its "
+                                     "bind address (and, bound to loopback, localhost): other Host headers get 400, "
+                                     "a guard against DNS rebinding")
 
 
 class NoteSettings(BaseModel):
@@ -198,6 +206,35 @@ class TuiSettings(BaseModel):
                        "the app writes the one you pick with ctrl+p → Theme here, so it is kept")
 
 
+class LimitSettings(BaseModel):
+    """The largest inputs triage reads: each far above real use, each refused with a message rather than read for minutes."""
+
+    note_mb: float = Field(default=4.0, gt=0, description="Largest reading note read, in MiB (a year of daily "
+                           "logging is well under 1 MiB)")
+    constitution_kb: float = Field(default=256.0, gt=0, description="Largest constitution file, in KiB (the shipped "
+                                   "one is 3 KiB)")
+    constitution_principles: int = Field(default=64, ge=1, description="Most principles a constitution may have")
+    feed_mb: float = Field(default=50.0, gt=0, description="Largest listing feed read by the digest, file or URL, "
+                           "in MiB (a busy night of cs.LG is a few MiB)")
+    feed_entries: int = Field(default=10_000, ge=1, description="Most entries read from one listing feed (a busy "
+                              "night of cs.LG lists about 1,500)")
+
+    @property
+    def note_bytes(self) -> int:
+        """``note_mb`` in bytes."""
+        return int(self.note_mb * 1024 * 1024)
+
+    @property
+    def constitution_bytes(self) -> int:
+        """``constitution_kb`` in bytes."""
+        return int(self.constitution_kb * 1024)
+
+    @property
+    def feed_bytes(self) -> int:
+        """``feed_mb`` in bytes."""
+        return int(self.feed_mb * 1024 * 1024)
+
+
 class Settings(BaseSettings):
     """Everything triage can be configured with."""
 
@@ -211,7 +248,7 @@ class Settings(BaseSettings):
     zotero_base_dir: Path | None = Field(default=None, description="Zotero's Linked Attachment Base Directory, for "
                                          "linked files; read from Zotero's preferences when unset")
     constitution: Path | None = Field(default=None, description="The reader's constitution; default ships in prompts/")
-    critic: Literal["auto", "offline", "llm"] = Field(
+    critic: CriticName = Field(
         default="auto", description="auto: the LLM critic when an endpoint is configured, else offline"
     )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; embedded store when unset")
@@ -223,6 +260,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     notes: NoteSettings = Field(default_factory=NoteSettings)
     tui: TuiSettings = Field(default_factory=TuiSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -267,10 +305,20 @@ class Settings(BaseSettings):
         """Previous versions of notes we edited."""
         return self.home / "backups"
 
+    @property
+    def tmp_dir(self) -> Path:
+        """Temporary files of atomic writes, when on the same file system as the file written (see triage.atomic)."""
+        return self.home / "tmp"
+
     def ensure_home(self) -> Path:
-        """Create the data home and its folders; returns the home."""
+        """Create the data home and its folders; returns the home.  ``StateUnavailable`` says why it cannot be."""
         for d in (self.home, self.papers_dir, self.cache_dir, self.digests_dir, self.backups_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from triage.faults import disk_error
+
+                raise disk_error(exc, d, "the data home") from None
         return self.home
 
     @classmethod

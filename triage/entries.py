@@ -13,6 +13,11 @@ whom, with the status word it leaves the paper at::
     - [read(@key)] drop undone by the reader: back to read
 
 Nothing is ever rewritten: an undo is a new entry after the one it undoes.
+
+Text that comes from a paper or a feed (quotes, titles, authors) is untrusted:
+``markdown_text`` escapes it so that it renders as the same words and is never
+read as markup (HTML, emphasis, code, links and ``[[wiki links]]``, tags, math)
+or as a ``@citekey`` that ``triage queue`` would then take for the reader's.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from triage.claims import claim_sentence
 from triage.models import FULL_BASIS, Paper, Sections, Status, Transition, Verdict
 
 __all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", "verdict_line", "is_critic_entry",
-           "zotero_link", "CRITIC_PROMOTION"]
+           "zotero_link", "markdown_text", "CRITIC_PROMOTION"]
 
 #: How a promotion by the critic begins; with the ``triage:`` verdict line, what marks an entry as the critic's.
 CRITIC_PROMOTION = "promoted by the critic"
@@ -76,8 +81,22 @@ def verdict_line(verdict: Verdict) -> str:
     return line
 
 
+# CommonMark's inline markup (\ ` * _ [ ] < >), and what note apps read in text: @citekeys, #tags, $math$, ~~, ==.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>@#$~=|])")
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text as one line of markdown that renders as the same words and is never markup.
+
+    Every character markdown or a note app would read as syntax is
+    backslash-escaped (CommonMark renders ``\\*`` as ``*``); a ``\\@`` is not a
+    citation for Pandoc nor for ``triage``; whitespace and newlines become one space.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
 def _quote(sentence: str) -> str:
-    return '"' + " ".join(sentence.split()).replace('"', "'") + '"'
+    return '"' + markdown_text(sentence.replace('"', "'")) + '"'
 
 
 def _link_target(path: str) -> str:

@@ -11,6 +11,7 @@
     │   ├── BudgetExceeded      the per-run cost cap was reached
     │   └── NotJudged           nothing to judge, or no usable judgement: said so, never a 0.0
     ├── StoreError              SQLite state or the Chroma index
+    │   └── StateUnavailable    the disk or the database is full, read-only, locked or damaged (triage.faults)
     └── NoteError               reading notes: missing, unreadable
         └── NoteConflictError   the note changed on disk under us and could not be re-applied
 
@@ -34,6 +35,7 @@ __all__ = [
     "BudgetExceeded",
     "NotJudged",
     "StoreError",
+    "StateUnavailable",
     "NoteError",
     "NoteConflictError",
     "EXIT_OK",
@@ -138,6 +140,21 @@ class NotJudged(CriticError):
 
 class StoreError(TriageError):
     """The state database or the vector index failed."""
+
+
+class StateUnavailable(StoreError):
+    """The state, the index or the disk under them cannot be used now: full, read-only, locked or damaged.
+
+    Unlike one paper's failure it concerns every paper, so a run stops at the
+    first one and says it once.  ``cause`` is one of ``triage.faults``' causes;
+    only a lock is worth retrying as is (exit 3).
+    """
+
+    def __init__(self, message: str, hint: str = "", *, cause: str = "io") -> None:
+        super().__init__(message, hint)
+        self.cause = cause
+        if cause == "locked":
+            self.exit_code = EXIT_SERVICE
 
 
 class NoteError(TriageError):

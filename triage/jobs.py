@@ -142,13 +142,13 @@ class JobStore(SqliteStore):
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, or None."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._job(row) if row else None
 
     def queued(self) -> list[Job]:
         """Queued jobs, oldest first."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT * FROM jobs WHERE status = 'queued' ORDER BY created_at, id").fetchall()
         return [self._job(r) for r in rows]
 

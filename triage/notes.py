@@ -34,12 +34,19 @@ inline code and URLs are ignored, except a literature note's front matter
 ``citekey: key`` (Obsidian's Zotero plugins write it): the note is about that
 paper, so it counts as a mention.
 
-Writes are atomic (a temporary file in the note's folder, fsync, ``os.replace``,
-same file mode; a symlinked note is written through to its target).  Before
-each write a copy of the previous version goes to
+Writes are atomic (``triage.atomic``: a hidden temporary file — in the data
+home's ``tmp/`` when it shares the note's file system, so a vault sync never
+picks it up, else beside the note — fsync, ``os.replace``, same file mode; a
+symlinked note is written through to its target).  A note whose file is
+read-only is refused, never replaced through the rename, and temporary files an
+interrupted write left behind are removed on the next write of that note.
+Before each write a copy of the previous version goes to
 ``backup_dir/<stem>-<hash of the absolute path>/`` (the last 20 are kept).  If
 the file changed on disk since the caller read it (the reader saved in their
 editor), the insertion is re-applied to the new text instead of overwriting it.
+
+Notes larger than ``MAX_NOTE_BYTES`` (``limits.note_mb``) are refused with a
+message rather than parsed for half a minute.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from triage.atomic import fsync_dir, temp_beside
+from triage.atomic import no_interrupt, remove_stray_temps, replace, temp_for
 from triage.citekey import find_citekeys
 from triage.errors import NoteConflictError, NoteError
 
@@ -64,6 +71,7 @@ __all__ = [
     "Mention",
     "Note",
     "Queued",
+    "NoteEdit",
     "parse",
     "read_note",
     "format_entry",
@@ -71,6 +79,7 @@ __all__ = [
     "append_to_log",
     "entry_of_block",
     "append_to_done",
+    "ensure_writable",
     "new_note",
     "new_note_path",
     "find_notes",
@@ -78,6 +87,7 @@ __all__ = [
     "build_queue",
     "TEMPLATE_SECTIONS",
     "KEEP_BACKUPS",
+    "MAX_NOTE_BYTES",
 ]
 
 #: The six sections of a session note, in the seed's order.
@@ -86,6 +96,8 @@ TEMPLATE_SECTIONS = ("tl;dr", "Context", "Done", "Learned", "Next?", "Log")
 KEEP_BACKUPS = 20
 #: How often a write is retried while the file keeps changing under us.
 _WRITE_ATTEMPTS = 5
+#: The largest note read by default (``limits.note_mb`` sets it): years of a daily log are well under a megabyte.
+MAX_NOTE_BYTES = 4 * 1024 * 1024
 
 _HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _HEADING_CLOSE = re.compile(r"(?:^|[ \t]+)#+$")
@@ -359,26 +371,38 @@ def _strip_inline_code(line: str) -> str:
     return _INLINE_CODE.sub(blank, line)
 
 
-def read_note(path: Path) -> Note:
-    """Read and parse a note; ``NoteError`` says clearly why when it cannot be read."""
-    return parse(_read_text(Path(path)), path=Path(path))
+def read_note(path: Path, *, max_bytes: int = MAX_NOTE_BYTES) -> Note:
+    """Read and parse a note; ``NoteError`` says clearly why when it cannot be read (or is over ``max_bytes``)."""
+    return parse(_read_text(Path(path), max_bytes), path=Path(path))
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, max_bytes: int = MAX_NOTE_BYTES) -> str:
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            from triage.faults import human_size
+
+            raise NoteError(f"note {path} is {human_size(size)}, over the {human_size(max_bytes)} limit for a note",
+                            "split it, or raise limits.note_mb (TRIAGE_LIMITS__NOTE_MB) if it really is one note")
         data = path.read_bytes()
     except FileNotFoundError:
         raise NoteError(f"note not found: {path}", "check the path, or create one with 'triage note new'") from None
     except IsADirectoryError:
         raise NoteError(f"note {path} is a folder, not a markdown file") from None
     except OSError as exc:
-        raise NoteError(f"cannot read note {path}: {exc.strerror or exc}") from None
+        raise NoteError(f"cannot read note {_shown(path)}: {exc.strerror or exc}") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NoteError(
             f"note {path} is not UTF-8 text (invalid byte at offset {exc.start})", "save it as UTF-8 in your editor"
         ) from None
+
+
+def _shown(path: Path) -> str:
+    """A path short enough for a one-line message."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-60:]} ({len(text)} characters)"
 
 
 # -- writing entries --------------------------------------------------------------
@@ -502,31 +526,46 @@ def _insert_after(text: str, lines: list[str], starts: list[int], last: int, add
 # -- files --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NoteEdit:
+    """What an edit of a note did: its text now, whether this edit wrote it, and the blocks it added."""
+
+    text: str
+    written: bool
+    added: tuple[str, ...] = ()
+
+
 def append_to_log(
     path: Path,
     blocks: list[str],
     *,
     backup_dir: Path | None = None,
     expected_text: str | None = None,
-) -> str:
+    temp_dir: Path | None = None,
+) -> NoteEdit:
     """Append entry blocks at the end of the note's ``## Log`` (created at the end if missing).
 
     Atomic, byte-preserving, with a backup of the previous version in
-    ``backup_dir``.  If ``expected_text`` (the text the caller decided on) is
+    ``backup_dir`` and the temporary file in ``temp_dir`` when it is on the
+    note's file system.  If ``expected_text`` (the text the caller decided on) is
     given and the file now differs, the reader saved meanwhile: the blocks are
     added to the new text, except those whose ``[status(@key)]`` entry appeared
-    in it since (another run wrote it already).  Returns the note's new text;
-    with nothing to add, nothing is written.
+    in it since (another run wrote it already).  With nothing left to add,
+    nothing is written (``written`` is False).  ``NoteError`` for a read-only note.
     """
+
+    added: list[str] = []
 
     def change(text: str) -> str:
         todo = blocks
         if expected_text is not None and text != expected_text:
             appeared = _entry_pairs(parse(text)) - _entry_pairs(parse(expected_text))
             todo = [b for b in blocks if _block_pair(b) not in appeared]
+        added[:] = [b for b in todo if b and b.strip()]
         return insert_into_section(text, "Log", todo)
 
-    return _edit(Path(path), change, backup_dir=backup_dir, expected_text=expected_text)
+    edit = _edit(Path(path), change, backup_dir=backup_dir, expected_text=expected_text, temp_dir=temp_dir)
+    return NoteEdit(edit.text, edit.written, tuple(added) if edit.written else ())
 
 
 def append_to_done(
@@ -535,13 +574,15 @@ def append_to_done(
     *,
     backup_dir: Path | None = None,
     expected_text: str | None = None,
-) -> str:
+    temp_dir: Path | None = None,
+) -> NoteEdit:
     """Append lines at the end of ``## Done`` (created before ``## Log``, else at the end); rules as ``append_to_log``."""
     return _edit(
         Path(path),
         lambda text: insert_into_section(text, "Done", lines, create_before="Log"),
         backup_dir=backup_dir,
         expected_text=expected_text,
+        temp_dir=temp_dir,
     )
 
 
@@ -560,51 +601,96 @@ def _block_pair(block: str) -> tuple[str, str] | None:
     return (m.group(1).casefold(), key) if m and key else None
 
 
-def _edit(path: Path, change: Callable[[str], str], *, backup_dir: Path | None, expected_text: str | None) -> str:
+def ensure_writable(path: Path) -> None:
+    """``NoteError`` unless triage may write the note: the file is not read-only, nor its folder.
+
+    Checked before any work whose result the note must take (a run, a decision),
+    so that a note that cannot be written changes nothing anywhere.  A file
+    nobody may write (mode 0444) counts as read-only even for root, who could.
+    """
+    from triage.faults import read_only_fs, writable
+
+    target = Path(path).resolve()
+    if target.is_file() and not writable(target):
+        raise NoteError(f"note {path} is read-only; nothing was changed",
+                        "make it writable (chmod u+w) if triage should add to it")
+    folder = target.parent
+    if read_only_fs(folder) or not os.access(folder, os.W_OK):
+        raise NoteError(f"cannot write in {folder}, the note's folder; nothing was changed",
+                        "make the folder writable, or open a note you can edit")
+
+
+def _edit(path: Path, change: Callable[[str], str], *, backup_dir: Path | None, expected_text: str | None,
+          temp_dir: Path | None = None) -> NoteEdit:
     """Apply ``change`` to the note's current text and write the result atomically (never when unchanged)."""
     target = path.resolve() if path.is_symlink() else path
     for _attempt in range(_WRITE_ATTEMPTS):
         try:
-            current = _read_text(target)
+            current = _read_text(target, max(MAX_NOTE_BYTES, _size(target)))  # the reader's own note: never refused here
         except NoteError as exc:
             if expected_text is None:
                 raise
             raise NoteConflictError(f"the note changed on disk and can no longer be read: {exc.message}") from None
         new_text = change(current)
         if new_text == current:
-            return current
+            return NoteEdit(current, False)
+        ensure_writable(target)
+        remove_stray_temps(target, target.parent, temp_dir)
         before = current.encode("utf-8")
-        written = _write_tmp(target, new_text.encode("utf-8"))
-        tmp: str | None = written  # cleared once renamed; anything left is removed below
-        try:
-            # The reader may have saved while we prepared the write: only replace the version we based it on.
-            if target.read_bytes() != before:
-                continue
-            if backup_dir is not None:
-                _backup(path, before, Path(backup_dir))
-            os.replace(written, target)
-            tmp = None
-            fsync_dir(target.parent)
-            return new_text
-        except FileNotFoundError:
-            raise NoteConflictError(f"note {path} was moved or deleted while triage was writing it") from None
-        except OSError as exc:
-            raise NoteError(f"could not write note {path}: {exc.strerror or exc}", "the note was left as it was") from None
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        # From the temporary file to the rename, ctrl-c waits (a write takes milliseconds): the note is
+        # replaced whole or not at all, and no temporary file is left behind.
+        with no_interrupt():
+            tmp: str | None = None  # set while a temporary file exists; removed below unless renamed
+            try:
+                tmp = _write_tmp(target, new_text.encode("utf-8"), temp_dir)
+                # The reader may have saved while we prepared the write: only replace the version we based it on.
+                if target.read_bytes() != before:
+                    continue
+                if backup_dir is not None:
+                    _backup(target, before, Path(backup_dir))  # the note's own history, whichever link named it
+                replace(tmp, target)
+                tmp = None
+                return NoteEdit(new_text, True)
+            except FileNotFoundError:
+                raise NoteConflictError(f"note {path} was moved or deleted while triage was writing it") from None
+            except OSError as exc:
+                raise _write_error(exc, target) from None
+            finally:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
     raise NoteConflictError(
         f"note {path} kept changing while triage tried to write it", "save it in your editor and run the command again"
     )
 
 
-def _write_tmp(target: Path, data: bytes) -> str:
-    """A synced temporary file next to ``target`` with its mode; a failure is a NoteError."""
+def _size(path: Path) -> int:
     try:
-        return temp_beside(target, data)
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _write_error(exc: OSError, target: Path) -> NoteError:
+    """An OS error met while writing the note, worded by its cause; the note is as it was."""
+    from triage.faults import cause_of
+
+    cause = cause_of(exc, target)
+    if cause == "full":
+        return NoteError(f"could not write note {target}: the disk is full", "free some space and run again; "
+                         "the note was left as it was")
+    if cause == "read_only":
+        return NoteError(f"could not write note {target}: its folder or disk is read-only",
+                         "make it writable and run again; the note was left as it was")
+    return NoteError(f"could not write note {target}: {exc.strerror or exc}", "the note was left as it was")
+
+
+def _write_tmp(target: Path, data: bytes, temp_dir: Path | None = None) -> str:
+    """A synced temporary file for ``target`` with its mode; a failure is a NoteError."""
+    try:
+        return temp_for(target, data, temp_dir=temp_dir)
     except OSError as exc:
-        raise NoteError(f"could not write next to note {target}: {exc.strerror or exc}") from None
+        raise _write_error(exc, target) from None
 
 
 def backup_folder(path: Path, backup_dir: Path) -> Path:
@@ -671,16 +757,16 @@ def find_notes(path: Path) -> list[Path]:
     return sorted(found)
 
 
-def read_notes(path: Path) -> tuple[list[Note], list[NoteError]]:
+def read_notes(path: Path, *, max_bytes: int = MAX_NOTE_BYTES) -> tuple[list[Note], list[NoteError]]:
     """The note at ``path``, or every note of the folder; in a folder, unreadable notes are returned, not raised."""
     paths = find_notes(path)
     if Path(path).is_file():
-        return [read_note(paths[0])], []
+        return [read_note(paths[0], max_bytes=max_bytes)], []
     found: list[Note] = []
     errors: list[NoteError] = []
     for p in paths:
         try:
-            found.append(read_note(p))
+            found.append(read_note(p, max_bytes=max_bytes))
         except NoteError as exc:
             errors.append(exc)
     return found, errors

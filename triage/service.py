@@ -33,6 +33,8 @@ from triage.errors import (
     OfflineMiss,
     PdfError,
     SourceError,
+    StateUnavailable,
+    StoreError,
     TriageError,
 )
 from triage.models import Decision, Paper, PaperView, Sections, SectionsSummary, Status, Transition, Verdict
@@ -40,7 +42,7 @@ from triage.models import Decision, Paper, PaperView, Sections, SectionsSummary,
 if TYPE_CHECKING:
     from triage.critic.model import Prior, ReaderModel
 
-__all__ = ["Triage", "Outcome", "RunReport", "NoteSync", "Progress", "OFFLINE_RECHECK_S"]
+__all__ = ["Triage", "Outcome", "RunReport", "NoteSync", "ReindexReport", "Progress", "OFFLINE_RECHECK_S"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while long work runs."""
@@ -129,6 +131,17 @@ ENTRY_STATUS = {"skim": Status.SKIM, "read": Status.READ, "done": Status.DONE, "
                 "dropped": Status.DROPPED}
 
 
+@dataclass
+class ReindexReport:
+    """What ``Triage.reindex`` did."""
+
+    indexed: int = 0
+    total: int = 0
+    by_abstract: int = 0  # no PDF at hand: indexed by the title and abstract the state holds
+    skipped: list[str] = field(default_factory=list)  # neither PDF nor abstract
+    moved_aside: Path | None = None  # the damaged index, kept
+
+
 def _require_text(paper: Paper, sections: Sections) -> None:
     if not sections.basis:
         raise NotJudged(f"@{paper.key} not judged: no text (no abstract or conclusion in the PDF, and none in your "
@@ -168,6 +181,7 @@ class Triage:
         self._prior_model: Prior | None = None
         self.offline_reason: str | None = None  # why the network was given up on (host and cause), once it was
         self._offline_until = 0.0
+        self.index_problem: StoreError | None = None  # the first failure of the search index, said once by surfaces
 
     # -- lazily built parts ---------------------------------------------------
 
@@ -204,7 +218,9 @@ class Triage:
     def constitution(self) -> Constitution:
         """The reader's constitution (or the shipped default)."""
         if self._constitution is None:
-            self._constitution = load_constitution(self.settings.constitution)
+            limits = self.settings.limits
+            self._constitution = load_constitution(self.settings.constitution, max_bytes=limits.constitution_bytes,
+                                                   max_principles=limits.constitution_principles)
         return self._constitution
 
     def reload_constitution(self) -> Constitution:
@@ -428,8 +444,26 @@ class Triage:
             known = paper.model_copy(update={"title": paper.title or sections.title,
                                              "abstract": paper.abstract or sections.abstract})
             stored = self._state.upsert_paper(known, pdf_sha=None if sections.metadata_only else sections.sha256)
-            self._index.upsert(paper.key, sections, status=stored.status.value, title=paper.title)
+            self._index_quietly(lambda index: index.upsert(paper.key, sections, status=stored.status.value,
+                                                           title=paper.title))
         return paper, sections
+
+    def _index_quietly(self, call: Callable) -> None:
+        """Keep the search index in step, if it can be: a failure is kept in ``index_problem``, never the paper's.
+
+        The index is a cache of the state ('triage reindex' rebuilds it), so a
+        damaged one costs the reader the search, not the run; the surface says
+        so once.  A full or read-only disk is the state's problem too, and stops
+        the run where the state meets it.
+        """
+        if self.index_problem is not None:
+            return
+        try:
+            call(self._index)
+        except StateUnavailable:
+            raise
+        except StoreError as exc:
+            self.index_problem = exc
 
     @staticmethod
     def _with_metadata(paper: Paper, sections: Sections) -> Sections:
@@ -485,35 +519,14 @@ class Triage:
         sections = self.extract(pdf)
         return Paper(key=pdf.stem, title=sections.title, pdf_path=pdf), sections
 
-    def reindex(self, *, progress: Progress | None = None) -> tuple[int, list[str]]:
-        """Rebuild the search index from the papers in the state (after changing the embedder).
-
-        Returns how many papers were indexed and the keys skipped because their PDF is not on disk.
-        """
-        self._index.reset()
-        records = self._state.papers(limit=1_000_000)
-        done, skipped = 0, []
-        for i, record in enumerate(records):
-            if progress:
-                progress(f"@{record.key}", i, len(records))
-            pdf = record.paper.pdf_path
-            if pdf is None or not Path(pdf).is_file():
-                skipped.append(record.key)
-                continue
-            self._index.upsert(record.key, self.extract(Path(pdf)), status=record.status.value, title=record.paper.title)
-            done += 1
-        if progress:
-            progress("done", len(records), len(records))
-        return done, skipped
-
     def _apply_verdict(self, paper: Paper, verdict: Verdict) -> None:
         record = self._state.get(paper.key)
         # The critic only moves papers it has not judged before (or that the reader
         # left queued); a reader's own decision is never overridden by a re-run.
         if record is not None and record.status in (Status.QUEUED, Status.ERROR):
             self._state.set_status(paper.key, verdict.decision.status, actor="critic",
-                                   reason=f"{verdict.critic}: score {verdict.score:.1f}")
-            self._index.set_status(paper.key, verdict.decision.status.value)
+                                  reason=f"{verdict.critic}: score {verdict.score:.1f}")
+            self._index_quietly(lambda index: index.set_status(paper.key, verdict.decision.status.value))
 
     # -- many papers at once, and how a verdict came about (issue 5) --------------------
 
@@ -712,33 +725,25 @@ class Triage:
     def _note_ready(self, note: Path):  # -> triage.notes.Note
         """The note, read, once it is sure to take an entry: checked before the state changes,
         so that when the note cannot be written neither changes (issue 17)."""
-        import os
-
         from triage import notes
         from triage.errors import NoteError
 
         try:
-            parsed = notes.read_note(note)
+            parsed = notes.read_note(note, max_bytes=self.settings.limits.note_bytes)
         except NoteError as exc:
             raise type(exc)(f"{exc.message}; nothing was changed", exc.hint) from None
-        folder = Path(note).resolve().parent
-        if not os.access(folder, os.W_OK):
-            raise NoteError(f"cannot write in {folder}, the note's folder; nothing was changed",
-                            "make the folder writable, or open a note you can edit")
+        notes.ensure_writable(note)
         return parsed
 
     def _after_transition(self, transition: Transition, note: Path | None) -> None:
         if self._index_db is not None or self.settings.chroma_dir.exists():
-            try:
-                self._index.set_status(transition.key, transition.new.value)
-            except TriageError:
-                pass  # the index is a cache of the state; 'triage reindex' repairs it
+            self._index_quietly(lambda index: index.set_status(transition.key, transition.new.value))
         if note is not None:
             from triage import entries, notes
 
             block = entries.transition_entry(transition, wikilink=self.settings.notes.wikilinks)
             if block:
-                notes.append_to_log(note, [block], backup_dir=self.settings.backups_dir)
+                notes.append_to_log(note, [block], backup_dir=self.settings.backups_dir, temp_dir=self.settings.tmp_dir)
                 # The entry is the reader's, and this decision is in the state already: a sync must not replay
                 # it.  It is remembered as a sync will read it (its status word), which is what a sync compares.
                 pair = notes.entry_of_block(block)
@@ -755,7 +760,7 @@ class Triage:
         """Read a note and take its reader-written entries into the state (``sync_note``)."""
         from triage import notes
 
-        note = notes.read_note(path)
+        note = notes.read_note(path, max_bytes=self.settings.limits.note_bytes)
         self.sync_note(note)
         return note
 
@@ -793,7 +798,7 @@ class Triage:
         """``sync_note`` for a note, or every note of a folder (unreadable notes are skipped)."""
         from triage import notes
 
-        found, _unreadable = notes.read_notes(path)
+        found, _unreadable = notes.read_notes(path, max_bytes=self.settings.limits.note_bytes)
         return [self.sync_note(n) for n in found]
 
     def sync_known_notes(self) -> list[NoteSync]:
@@ -804,7 +809,7 @@ class Triage:
         synced = []
         for name in self._state.synced_notes():
             try:
-                synced.append(self.sync_note(notes.read_note(Path(name))))
+                synced.append(self.sync_note(notes.read_note(Path(name), max_bytes=self.settings.limits.note_bytes)))
             except NoteError:
                 continue  # moved or deleted since: its decisions stay in the state
         return synced
@@ -946,13 +951,18 @@ class Triage:
     # -- search ---------------------------------------------------------------
 
     def search(self, query: str, *, k: int = 10, status: Status | None = None):
-        """Papers and passages closest to ``query``."""
+        """Papers and passages closest to ``query`` (``k`` of them, at least one)."""
+        if k < 1:
+            raise TriageError(f"cannot show {k} results", hint="ask for at least one")
         return self._index.search(query, k=k, status=status.value if status else None)
 
     def similar(self, key: str, *, k: int = 5):
-        """Papers like paper ``key``; one known only by its metadata (a paper you logged by hand) is indexed first."""
+        """Papers like paper ``key`` (``k`` of them, at least one); one known only by its metadata (a paper you
+        logged by hand) is indexed first."""
         from triage.errors import StoreError
 
+        if k < 1:
+            raise TriageError(f"cannot show {k} results", hint="ask for at least one")
         key = self.known_key(key)
         try:
             return self._index.similar(key, k=k)
@@ -1004,6 +1014,10 @@ class Triage:
         """Close a digest run with its outcome (``stats``, ``digest_path``, ``emailed_hash``, ``error``)."""
         self._state.digest_run_finish(run_id, status, **outcome)  # type: ignore[arg-type]
 
+    def digest_runs_interrupted(self, pid: int) -> list[dict]:
+        """Close every digest run still running (other than ``pid``'s) as interrupted; only the lock holder may ask."""
+        return self._state.digest_runs_interrupted(pid)
+
     def digest_runs(self, limit: int = 20) -> list[dict]:
         """The latest digest runs, newest first."""
         return self._state.digest_runs(limit)
@@ -1011,6 +1025,58 @@ class Triage:
     def digest_emailed(self, night: str, content_hash: str) -> bool:
         """True when this night's digest with exactly this content was e-mailed already."""
         return self._state.digest_emailed(night, content_hash)
+
+    def reindex(self, progress: Progress | None = None) -> ReindexReport:
+        """Rebuild the search index from the state and the PDF cache (after a change of embedder, or damage).
+
+        Every paper the state holds is indexed from its PDF (the library's
+        attachment, else the cache by its content hash), else from the title and
+        abstract the state keeps.  An embedded index that cannot even be opened
+        or emptied (damaged, or a file where its folder should be) is moved aside
+        first, kept as ``chroma.damaged-<time>``, and built anew; a full or
+        read-only disk is said as such and nothing is moved.
+        """
+        from triage.fetch import cached_pdf
+
+        report = ReindexReport()
+        index = self._index
+        try:
+            index.reset()
+        except StateUnavailable:
+            raise
+        except StoreError:
+            report.moved_aside = index.move_aside()
+            if report.moved_aside is None:
+                raise
+            index.reset()
+        self.index_problem = None
+        records = self._state.papers(limit=10_000_000)
+        report.total = len(records)
+        for i, record in enumerate(records):
+            if progress:
+                progress(f"@{record.key}", i, len(records))
+            paper = record.paper
+            pdf = paper.pdf_path if paper.pdf_path is not None and Path(paper.pdf_path).is_file() else None
+            if pdf is None and record.pdf_sha and (self.settings.papers_dir / f"{record.pdf_sha}.pdf").is_file():
+                pdf = self.settings.papers_dir / f"{record.pdf_sha}.pdf"
+            pdf = pdf or cached_pdf(paper, self.settings.papers_dir)
+            sections = None
+            if pdf is not None:
+                try:
+                    sections = self.extract(Path(pdf))
+                except (TriageError, OSError):
+                    sections = None
+            if sections is None:
+                if not paper.abstract.strip():
+                    report.skipped.append(record.key)
+                    continue
+                sections = Sections.from_metadata(paper.title, paper.abstract, paper.arxiv_id or paper.key)
+                report.by_abstract += 1
+            index.upsert(record.key, sections, status=record.status.value, title=paper.title)
+            report.indexed += 1
+        if progress:
+            progress("done", len(records), len(records))
+        return report
 
     # -- a whole note ---------------------------------------------------------
 
@@ -1044,7 +1110,14 @@ class Triage:
         """
         from triage import notes
 
-        note = notes.read_note(note_path)
+        note = notes.read_note(note_path, max_bytes=self.settings.limits.note_bytes)
+        if not dry_run:
+            notes.ensure_writable(note_path)  # before any work: a note that cannot take the entries changes nothing
+        # What concerns every paper is said once, before any: an unreadable library (not as N unknown keys),
+        # a data home or state that cannot be used.
+        self.library()
+        if not dry_run:  # a dry run creates no state
+            _ = self._state
         report = RunReport(note=note_path, dry_run=dry_run)
         if not dry_run:
             report.sync = self.sync_note(note)
@@ -1052,14 +1125,13 @@ class Triage:
                 self.complete_metadata(report.sync.unresolved)
         logged = note.entry_keys()
         pending: list[str] = []
+        seen: set[str] = set()
         for mention in note.mentions:
-            if only is not None and mention.key not in only:
+            if (only is not None and mention.key not in only) or mention.key in seen:
                 continue
+            seen.add(mention.key)
             if mention.key in logged:
-                if mention.key not in report.skipped:
-                    report.skipped.append(mention.key)
-            elif mention.key in pending or mention.key in report.ignored:
-                continue
+                report.skipped.append(mention.key)
             elif self.is_citekey(mention.key):
                 pending.append(mention.key)
             else:
@@ -1073,6 +1145,8 @@ class Triage:
                 progress(f"@{key}", i, len(pending))
             try:
                 added[key] = self.add(key, record=not dry_run)
+            except StateUnavailable:
+                raise  # every paper would meet it: the run stops and says it once
             except TriageError as exc:
                 failed[key] = exc
         judged = dict(zip(added, self.judge_many(list(added.values()), critic=critic, max_cost_usd=max_cost_usd,
@@ -1094,16 +1168,23 @@ class Triage:
                 if not dry_run:
                     self._apply_verdict(paper, verdict)
                 blocks.extend(self._entry_blocks(paper, sections, verdict, note_path, dry_run=dry_run))
+            except StateUnavailable:
+                raise
             except TriageError as exc:
                 report.outcomes.append(Outcome(key=key, ok=False, message=str(exc), exit_code=exc.exit_code))
                 continue
-            report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=result.cached, written=not dry_run,
+            report.outcomes.append(Outcome(key=key, ok=True, verdict=verdict, cached=result.cached,
                                            warnings=list(sections.warnings)))
         if progress:
             progress("done", len(pending), len(pending))
         if blocks and not dry_run:
-            notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
-            report.written = True
+            edit = notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text,
+                                       temp_dir=self.settings.tmp_dir)
+            report.written = edit.written
+            # Another run may have written some of these entries first: only the blocks this edit added are ours.
+            ours = {pair[1] for block in edit.added if (pair := notes.entry_of_block(block))}
+            for outcome in report.outcomes:
+                outcome.written = outcome.ok and outcome.key in ours
         return report
 
     def run_queue(
@@ -1124,7 +1205,8 @@ class Triage:
         """
         from triage import notes
 
-        found, _unreadable = notes.read_notes(folder)
+        found, _unreadable = notes.read_notes(folder, max_bytes=self.settings.limits.note_bytes)
+        self.library()  # as in run_note: an unreadable library is said once
         if not dry_run:
             for note in found:  # the reader's decisions in every note, also those with nothing queued
                 self.sync_note(note)
@@ -1160,11 +1242,13 @@ class Triage:
         verdict, cached = self.judge(paper, sections, critic=critic)
         logged = paper.key in note.entry_keys()
         blocks = self._logged_entry_blocks(paper, verdict, note) if logged else self._entry_blocks(paper, sections, verdict, note_path)
+        written = False
         if blocks:
-            notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir, expected_text=note.text)
+            written = notes.append_to_log(note_path, blocks, backup_dir=self.settings.backups_dir,
+                                          expected_text=note.text, temp_dir=self.settings.tmp_dir).written
         self._apply_verdict(paper, verdict)
-        message = ("already in the log" + ("; the critic's decision added" if blocks else "")) if logged else ""
-        return Outcome(key=paper.key, ok=True, message=message, verdict=verdict, cached=cached, written=bool(blocks))
+        message = ("already in the log" + ("; the critic's decision added" if written else "")) if logged else ""
+        return Outcome(key=paper.key, ok=True, message=message, verdict=verdict, cached=cached, written=written)
 
     def _logged_entry_blocks(self, paper: Paper, verdict: Verdict, note) -> list[str]:
         """For a paper the reader logged by hand: the entry that says what the verdict changes, if the note lacks it.

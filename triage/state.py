@@ -20,7 +20,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -213,14 +213,39 @@ class PaperRecord:
 
 
 class SqliteStore:
-    """One connection to the state database, shared by a process's threads, and its write transactions."""
+    """One connection to the state database, shared by a process's threads, and its transactions.
+
+    Every error SQLite raises on the way (a full or read-only disk, a lock held
+    too long, a damaged file) leaves as a ``StateUnavailable`` that names the
+    cause and a hint safe to follow for it (``triage.faults``), never as SQLite's
+    own words.
+    """
+
+    #: How the database is named in messages.
+    what = "the state database"
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout=30000")
+        from triage.faults import writable
+
+        # A database file its owner made read-only (mode 0444) is opened read-only, for root too, who could write
+        # it: reads (status, history, search) work, and a write meets SQLite's own read-only error, worded as such.
+        target: str | Path = path if writable(path) else f"{Path(path).absolute().as_uri()}?mode=ro"
+        try:
+            self._db = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False,
+                                       uri=isinstance(target, str))
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as exc:
+            raise self._fault(exc) from None
+
+    def _fault(self, exc: sqlite3.DatabaseError) -> StoreError:
+        from triage.faults import disk_error
+
+        return disk_error(exc, self.path, self.what, damaged_hint=(
+            f"move it aside (mv {self.path} {self.path}.damaged) and run again: triage starts a new state, and "
+            "'triage status NOTE|DIR' takes the decisions in your notes in again; keep the damaged copy"))
 
     def close(self) -> None:
         """Close the connection."""
@@ -228,34 +253,60 @@ class SqliteStore:
             self._db.close()
 
     @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads, with SQLite's errors worded by cause."""
+        with self._lock:
+            try:
+                yield self._db
+            except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+                raise  # our own mistakes, not the disk's
+            except sqlite3.DatabaseError as exc:
+                raise self._fault(exc) from None
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock up front, so two processes never both
         # read-then-write and lose one update.
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._reading() as db:
+            db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # a full disk may have rolled it back already
+                    db.execute("ROLLBACK")
                 raise
             else:
-                self._db.execute("COMMIT")
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.DatabaseError:
+                    with suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
 
 
 class State(SqliteStore):
     """Access to the SQLite state; safe to share between threads of one process."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            super().__init__(path)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open state database {path}: {exc}", hint="move the file aside; triage recreates it") from exc
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from triage.faults import disk_error
+
+            raise disk_error(exc, path, self.what) from None
+        super().__init__(path)
+        with self._reading() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
 
     def _migrate(self) -> None:
+        # Read first: a state with nothing to migrate opens on a read-only disk too (status, history, search).
+        with self._reading() as db:
+            has_table = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").fetchone()
+            applied = {r["name"] for r in db.execute("SELECT name FROM _migrations")} if has_table else set()
+        if all(name in applied for name, _fn in MIGRATIONS):
+            return
         with self._write() as db:
             db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {r["name"] for r in db.execute("SELECT name FROM _migrations")}
@@ -288,7 +339,7 @@ class State(SqliteStore):
 
     def get(self, key: str) -> PaperRecord | None:
         """The paper with this key, or None."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT * FROM papers WHERE key = ?", (key,)).fetchone()
         return self._record(row) if row else None
 
@@ -298,13 +349,13 @@ class State(SqliteStore):
         if status is not None:
             sql, args = sql + " WHERE status = ?", [status.value]
         sql += " ORDER BY updated_at DESC, key LIMIT ? OFFSET ?"
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
         return [self._record(r) for r in rows]
 
     def reader_decisions(self) -> list[tuple[Paper, Status, str]]:
         """Every paper with a standing decision of the reader's, that decision and where it was made (undone ones do not stand)."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT p.paper_json, t.new, t.source FROM papers p JOIN transitions t ON t.id = ("
                 "SELECT MAX(id) FROM transitions WHERE key = p.key AND actor = 'reader' AND undone_by IS NULL "
@@ -314,7 +365,7 @@ class State(SqliteStore):
 
     def reader_counts(self) -> dict[str, int]:
         """Papers per status among those whose current status is the reader's own decision."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT p.status, COUNT(*) AS n FROM papers p JOIN transitions t ON t.id = "
                 "(SELECT MAX(id) FROM transitions WHERE key = p.key) WHERE t.actor = 'reader' GROUP BY p.status"
@@ -324,7 +375,7 @@ class State(SqliteStore):
     def find_key(self, kind: str, value: str) -> str | None:
         """The key of the paper a parsed identifier names (``citekey``, ``arxiv``, ``doi`` or ``url``), if held."""
         column = {"arxiv": "$.arxiv_id", "doi": "$.doi", "url": "$.url"}.get(kind)
-        with self._lock:
+        with self._reading():
             if column is None:
                 row = self._db.execute("SELECT key FROM papers WHERE key = ?", (value,)).fetchone()
                 if row is None:  # a Better BibTeX alias ('ids') of a paper held under its main key
@@ -339,7 +390,7 @@ class State(SqliteStore):
 
     def counts(self) -> dict[str, int]:
         """Number of papers per status."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT status, COUNT(*) AS n FROM papers GROUP BY status").fetchall()
         return {r["status"]: r["n"] for r in rows}
 
@@ -443,7 +494,7 @@ class State(SqliteStore):
 
     def synced_notes(self) -> list[str]:
         """Every note whose reader entries have been taken in."""
-        with self._lock:
+        with self._reading():
             return [r["note"] for r in self._db.execute("SELECT DISTINCT note FROM note_entries ORDER BY note")]
 
     def undo(self, key: str, *, actor: str = "reader", source: str = "") -> Transition:
@@ -470,13 +521,13 @@ class State(SqliteStore):
 
     def history(self, key: str) -> list[Transition]:
         """Every status change of a paper, oldest first."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT * FROM transitions WHERE key = ? ORDER BY id", (key,)).fetchall()
         return [self._transition_of(r) for r in rows]
 
     def overrides(self) -> list[Transition]:
         """Reader decisions that changed a status the critic had set (calibration's ground truth)."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT t.* FROM transitions t WHERE t.actor = 'reader' AND t.undone_by IS NULL ORDER BY t.id"
             ).fetchall()
@@ -506,7 +557,7 @@ class State(SqliteStore):
 
     def cached_verdict(self, paper_hash: str, constitution_hash: str, critic: str, prompt_version: str) -> Verdict | None:
         """The newest verdict produced from exactly these inputs, if any."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 "SELECT verdict_json FROM verdicts WHERE paper_hash = ? AND constitution_hash = ? AND critic = ? "
                 "AND prompt_version = ? ORDER BY id DESC LIMIT 1",
@@ -516,7 +567,7 @@ class State(SqliteStore):
 
     def latest_verdict(self, key: str) -> Verdict | None:
         """The newest verdict for a paper, whatever produced it."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 "SELECT verdict_json FROM verdicts WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)
             ).fetchone()
@@ -524,7 +575,7 @@ class State(SqliteStore):
 
     def verdicts(self, key: str) -> list[Verdict]:
         """Every verdict for a paper, oldest first."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT verdict_json FROM verdicts WHERE key = ? ORDER BY id", (key,)).fetchall()
         return [Verdict.model_validate_json(r["verdict_json"]) for r in rows]
 
@@ -538,7 +589,7 @@ class State(SqliteStore):
         """Every seen (id, version) row for these arXiv ids, by id, oldest version first."""
         out: dict[str, list[dict]] = {}
         ids = list(dict.fromkeys(arxiv_ids))
-        with self._lock:
+        with self._reading():
             for i in range(0, len(ids), self._DIGEST_CHUNK):
                 part = ids[i : i + self._DIGEST_CHUNK]
                 rows = self._db.execute(
@@ -564,20 +615,20 @@ class State(SqliteStore):
 
     def digest_night(self, night: str) -> list[dict]:
         """Every row first seen on ``night`` (YYYY-MM-DD)."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT * FROM digest_seen WHERE night = ? ORDER BY arxiv_id, version", (night,))
             return [dict(r) for r in rows.fetchall()]
 
     def digest_key_owner(self, key: str) -> str | None:
         """The arXiv id a digest key was given to, if any."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT arxiv_id FROM digest_seen WHERE key = ? LIMIT 1", (key,)).fetchone()
         return row["arxiv_id"] if row else None
 
     def keys_for_arxiv_ids(self, arxiv_ids: list[str]) -> dict[str, str]:
         """Papers already in the state with one of these arXiv ids: id -> key."""
         wanted = set(arxiv_ids)
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT key, json_extract(paper_json, '$.arxiv_id') AS aid FROM papers WHERE aid IS NOT NULL"
             ).fetchall()
@@ -602,15 +653,29 @@ class State(SqliteStore):
                 (utcnow().isoformat(), status, stats, digest_path, emailed_hash, error, run_id),
             )
 
+    def digest_runs_interrupted(self, pid: int) -> list[dict]:
+        """Close every digest run still 'running' (other than process ``pid``'s) as 'interrupted'; returns them.
+
+        Only the holder of the digest lock may call it: then no other run is alive.
+        """
+        with self._write() as db:
+            rows = [dict(r) for r in db.execute(
+                "SELECT * FROM digest_runs WHERE status = 'running' AND (pid IS NULL OR pid != ?)", (pid,))]
+            db.executemany(
+                "UPDATE digest_runs SET status = 'interrupted', finished_at = ?, "
+                "error = COALESCE(error, 'killed before it finished') WHERE id = ?",
+                [(utcnow().isoformat(), r["id"]) for r in rows])
+        return rows
+
     def digest_runs(self, limit: int = 20) -> list[dict]:
         """The latest digest runs, newest first."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT * FROM digest_runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [dict(r) for r in rows]
 
     def digest_emailed(self, night: str, content_hash: str) -> bool:
         """True when this night's digest with exactly this content was e-mailed already."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 "SELECT 1 FROM digest_runs WHERE night = ? AND emailed_hash = ? LIMIT 1", (night, content_hash)
             ).fetchone()
@@ -661,13 +726,13 @@ class State(SqliteStore):
     def log_count(self, status: Status | None = None, text: str = "") -> int:
         """How many papers the log shows with this status and text filter."""
         where, args = self._log_filter(status, text)
-        with self._lock:
+        with self._reading():
             return int(self._db.execute(f"SELECT COUNT(*) FROM papers p WHERE {where}", args).fetchone()[0])
 
     def log_position(self, key: str, status: Status | None = None, text: str = "") -> int | None:
         """The 0-based row of ``key`` in the log with this filter, or None when the filter hides it."""
         where, args = self._log_filter(status, text)
-        with self._lock:
+        with self._reading():
             row = self._db.execute(f"SELECT p.updated_at FROM papers p WHERE {where} AND p.key = ?", [*args, key]).fetchone()
             if row is None:
                 return None
@@ -700,11 +765,11 @@ class State(SqliteStore):
 
     def data_version(self) -> int:
         """SQLite's ``data_version``: it changes whenever another connection commits."""
-        with self._lock:
+        with self._reading():
             return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def _log_anchor(self, where: str, args: list, offset: int) -> LogCursor | None:
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 f"SELECT p.updated_at, p.key FROM papers p WHERE {where} "
                 "ORDER BY p.updated_at DESC, p.key DESC LIMIT 1 OFFSET ?",
@@ -713,7 +778,7 @@ class State(SqliteStore):
         return (row["updated_at"], row["key"]) if row else None
 
     def _log_query(self, sql: str, args: list) -> list[LogLine]:
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(sql, args).fetchall()
         return [
             LogLine(key=r["key"], status=Status(r["status"]), title=r["title"], updated_at=r["updated_at"],

@@ -23,7 +23,11 @@ def free_port() -> int:
 
 
 def make_settings(home: Path, library: Path, vault: Path, **api: object) -> Settings:
-    """Offline settings over the sample library, with ``vault`` open to the API."""
+    """Offline settings over the sample library, with ``vault`` open to the API.
+
+    Starlette's test client calls itself ``testserver``: allowed, as a reader would allow a name they use.
+    """
+    api.setdefault("allowed_hosts", ["testserver"])
     return Settings(
         home=home,
         library=[library],

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tests.api.support import wait_job
 from triage.api import create_app, load_or_create_token, token_path
 from triage.cli import app as cli_app
-from triage.config import ApiSettings, Settings
+from triage.config import Settings
 from triage.models import Paper
 
 KEY = "okaforRoutingAdaptersFrozen2024"
@@ -157,7 +157,7 @@ def test_decisions_with_a_note_outside_change_nothing(client: TestClient, auth: 
 
 
 def test_no_note_folder_configured_means_no_note_access(settings: Settings, auth: dict) -> None:
-    closed = settings.model_copy(update={"api": ApiSettings(note_dirs=[])})
+    closed = settings.model_copy(update={"api": settings.api.model_copy(update={"note_dirs": []})})
     with TestClient(create_app(closed)) as c:
         error = assert_error(c.post("/notes/parse", json={"path": "reading-session.md"}, headers=auth), 403)
         assert "note_dirs" in error["hint"]
@@ -365,3 +365,28 @@ def test_latest_digest(client: TestClient, auth: dict, settings: Settings) -> No
     (settings.digests_dir / "notes.md").write_text("not a digest", encoding="utf-8")
     got = client.get("/digests/latest", headers=auth).json()
     assert got == {"date": "2026-11-27", "name": "2026-11-27.md", "markdown": "# Digest 2026-11-27\n"}
+
+
+# -- the JSON error everywhere, the Host header (issue 19) --------------------------------------------
+
+
+def test_a_refused_cors_preflight_answers_the_json_error(client: TestClient) -> None:
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    evil = client.options("/papers", headers={"Origin": "https://evil.example", **preflight})
+    error = assert_error(evil, 400, "cors_refused")
+    assert "api.cors_origins" in error["hint"] and "access-control-allow-origin" not in evil.headers
+
+
+@pytest.mark.parametrize("host, allowed", [
+    ("evil.example", False), ("evil.example:8765", False), ("127.0.0.1.evil.example", False),
+    ("127.0.0.1:8765", True), ("localhost:8765", True), ("[::1]:8765", True), ("testserver", True),
+])
+def test_the_host_header_must_name_this_server(settings: Settings, host: str, allowed: bool) -> None:
+    settings.api.host = "127.0.0.1"
+    with TestClient(create_app(settings)) as c:
+        response = c.get("/health", headers={"Host": host})
+    if allowed:
+        assert response.status_code == 200
+    else:
+        error = assert_error(response, 400, "invalid_host")
+        assert "api.allowed_hosts" in error["hint"]

@@ -161,3 +161,39 @@ def test_serve_refuses_a_public_address_without_a_token_and_allow_remote(triage_
     result = runner.invoke(cli, ["serve", "--host", host])
     assert result.exit_code == 1 and "--allow-remote" in result.stderr
     assert token_path(settings).is_file()
+
+
+# -- honest reporting under concurrency, a busy port (issue 19) --------------------------------------
+
+
+def test_of_concurrent_runs_of_one_note_only_the_one_that_wrote_says_written(settings: Settings, auth: dict) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    note = settings.api.note_dirs[0] / "small.md"
+    note.write_text(f"## Context\n- @{KEY}\n\n## Log\n", encoding="utf-8")
+    api = create_app(settings)
+    with live_server(api) as url, httpx.Client(base_url=url, timeout=300) as c:
+        assert c.post("/notes/run", json={"path": "small.md", "dry_run": True}, headers=auth).status_code == 200
+        with ThreadPoolExecutor(30) as pool:
+            runs = list(pool.map(lambda _: c.post("/notes/run", json={"path": "small.md"}, headers=auth).json(),
+                                 range(30)))
+    api.state.core.close()
+    assert sum(r["written"] for r in runs) == 1, [r["written"] for r in runs]
+    assert note.read_text(encoding="utf-8").count(f"[skim(@{KEY})]") == 1
+
+
+def test_serve_on_a_busy_port_says_so_before_starting_anything(triage_home: Path, monkeypatch) -> None:
+    import socket
+
+    import triage.api
+
+    built: list[object] = []
+    monkeypatch.setattr(triage.api, "create_app", lambda *a, **k: built.append(a))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert built == []  # no app, so no job runner picking up queued jobs

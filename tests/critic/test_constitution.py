@@ -69,3 +69,41 @@ def test_hash_follows_the_text():
 def test_shipped_constitution_has_six_principles():
     c = load_constitution()
     assert len(c.principles) == 6 and any(p.against for p in c.principles)
+
+
+# -- limits and binary files (issue 19) -------------------------------------------------------------
+
+
+def test_a_binary_constitution_is_one_line_not_a_unicode_error(tmp_path) -> None:
+    path = tmp_path / "constitution.md"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    with pytest.raises(ConfigError, match="is not UTF-8 text") as info:
+        load_constitution(path)
+    assert "UTF-8" in info.value.hint
+
+
+def test_a_constitution_over_the_size_or_principle_limit_is_refused_at_once(tmp_path) -> None:
+    big = tmp_path / "big.md"
+    big.write_text(GOOD + "Words. " * 200_000, encoding="utf-8")  # 1.4 MB of text: 52 s to check before
+    with pytest.raises(ConfigError, match=r"KiB, over the 256 KiB limit") as info:
+        load_constitution(big)
+    assert "limits.constitution_kb" in info.value.hint
+    many = "promote_at: 7\ndrop_below: 2\n" + "".join(f"## p{i}\nText.\n" for i in range(70))
+    with pytest.raises(ConfigError, match="more than 64 principles"):
+        parse_constitution(many)
+    assert len(parse_constitution(many, max_principles=70).principles) == 70
+
+
+def test_the_cli_says_a_binary_constitution_in_one_line_also_through_score(tmp_path, monkeypatch, sample_papers) -> None:
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    path = tmp_path / "constitution.md"
+    path.write_bytes(bytes(range(128, 256)) * 16)
+    monkeypatch.setenv("TRIAGE_CONSTITUTION", str(path))
+    for args in (["constitution", "check"], ["constitution", "check", str(path)], ["--offline", "score", str(sample_papers / "papers" / "haddadFederatedLoRAMerging2024.pdf"),
+                                       "--critic", "offline"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1 and "Traceback" not in result.stderr, result.exception
+        assert "is not UTF-8 text" in result.stderr, (args, result.stderr)

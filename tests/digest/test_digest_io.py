@@ -192,7 +192,7 @@ def test_cli_feed_url_json_and_rerun(feed_server: str, triage_home: Path, quick_
     assert json.loads(second.stdout)["critic_calls"] == 0
     assert digest.read_text(encoding="utf-8") == text
     human = runner.invoke(app, ["digest", "--feed", f"{feed_server}/night1.atom.xml", "--top", "2"])
-    assert human.exit_code == 0 and "(cached)" in human.stdout and "2026-03-03: 6 new of 6 listed" in human.stderr
+    assert human.exit_code == 0 and "(cached)" in human.stdout and "2026-03-03: 6 listed, 0 new; 6 candidates tonight" in human.stderr
 
 
 def test_cli_feed_failures_and_exit_codes(feed_server: str, triage_home: Path, quick_arxiv) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.digest.support import DATA
+from triage import notes
 from triage.digest import build_api_query, derive_key, schedule_units
 from triage.errors import SourceError
 from triage.sources.listing import (
@@ -41,7 +42,7 @@ def test_hand_written_feed_kinds_and_warnings() -> None:
     listing = load_listing(DATA / "night1.atom.xml")
     assert listing.night == date(2026, 3, 3)
     assert len(listing.entries) == 6
-    assert listing.warnings == ["entry 6: no arXiv id in ''"]
+    assert listing.warnings == ["1 entry without an arXiv id skipped (entry 6)"]
     by_id = {e.arxiv_id: e for e in listing.entries}
     assert by_id["2603.00104"].is_replacement and by_id["2603.00104"].version == 2
     assert by_id["2603.00104"].license_name == "arXiv non-exclusive"
@@ -160,3 +161,64 @@ def test_untrusted_titles_are_escaped_in_the_note_and_the_mail() -> None:
     text = render_markdown(report)
     assert "\\[click\\](http://x)" in text  # a title cannot smuggle a link into the note
     assert "- [skim(@eveScriptAlert2026)]" in text and "triage: not judged (below the cut)" in text
+
+
+HOSTILE_TITLE = ("<script>alert(1)</script> <img src=x onerror=alert(2)> **bold** _em_ `code` "
+                 "[[@victimKey2020]] see @smithInjected2021 #tag $x$ ~~gone~~ ==hi==")
+
+
+def test_hostile_feed_text_renders_as_the_same_words_in_the_digest_note() -> None:
+    from markdown_it import MarkdownIt
+
+    from triage.digest import Candidate, DigestReport, render_markdown
+    from triage.sources.listing import ListingEntry
+
+    entry = ListingEntry(arxiv_id="2603.00998", version=1, title=HOSTILE_TITLE,
+                         abstract="We show *that* <b>this</b> works @otherKey2019 `rm -rf` in all cases tested.",
+                         authors=("Mallory <img src=y onerror=alert(3)>", "@authorKey2022", "**Trent**"))
+    also = Candidate(entry=ListingEntry(arxiv_id="2603.00997", version=1, title=HOSTILE_TITLE, abstract="x",
+                                        authors=("_Eve_ @eveKey2020",)), key="eveAlso2026", score=0.1)
+    report = DigestReport(night=date(2026, 3, 3), top=[Candidate(entry=entry, key="malloryScript2026", score=0.5)],
+                          rest=[also])
+    text = render_markdown(report)
+    html = MarkdownIt("commonmark").render(text)
+    # No markup from the feed survives: no HTML, emphasis or code of its own, only the digest's own **title**.
+    for tag in ("<script", "<img", "<b>", "<em>", "<code>", "<del>"):
+        assert tag not in html, tag
+    assert html.count("<strong>") == 1  # the digest's own bold title; the feed's **bold** and **Trent** stay words
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "**bold**" in html and "`code`" in html
+    # The only citekeys and wiki links a tool finds are the digest's own: none smuggled in by a title or author.
+    from triage.citekey import find_citekeys
+
+    assert set(find_citekeys(text)) == {"malloryScript2026", "eveAlso2026"}
+    assert "[[@victimKey2020]]" not in text and "\\[\\[\\@victimKey2020\\]\\]" in text
+    parsed = notes.parse(text)
+    assert {m.key for m in parsed.mentions} | parsed.entry_keys() == {"malloryScript2026", "eveAlso2026"}
+
+
+def _atom(entries: str) -> bytes:
+    return (b'<feed xmlns="http://www.w3.org/2005/Atom"><id>http://rss.arxiv.org/atom/cs.LG</id>'
+            b"<updated>2026-03-07T05:00:00+00:00</updated>" + entries.encode() + b"</feed>")
+
+
+def test_entries_without_an_arxiv_id_are_counted_not_skipped_silently() -> None:
+    good = ("<entry><id>oai:arXiv.org:2603.00101v1</id><title>T</title><summary>arXiv:2603.00101v1 Announce Type: "
+            "new Abstract: A.</summary></entry>")
+    bare = "<entry><title>No id {n}</title><summary>An abstract.</summary></entry>"
+    listing = parse_listing(_atom(good + "".join(bare.format(n=n) for n in range(3))), source="x.xml")
+    assert [e.arxiv_id for e in listing.entries] == ["2603.00101"]
+    assert listing.warnings == ["3 entries without an arXiv id skipped (entry 2, entry 3, entry 4)"]
+
+
+def test_a_feed_file_over_the_size_or_entry_limit_is_refused_with_a_message(tmp_path: Path) -> None:
+    feed = tmp_path / "big.xml"
+    entry = ("<entry><id>oai:arXiv.org:2603.{n:05d}v1</id><title>T</title>"
+             "<summary>arXiv:2603.{n:05d}v1 Announce Type: new Abstract: A.</summary></entry>")
+    feed.write_bytes(_atom("".join(entry.format(n=n) for n in range(50))))
+    with pytest.raises(SourceError, match=r"lists 50 entries, over the limit of 40") as info:
+        load_listing(feed, max_entries=40)
+    assert info.value.exit_code == 1 and "limits.feed_entries" in info.value.hint
+    with pytest.raises(SourceError, match=r"KiB, over the 1.0 KiB limit for one feed") as info:
+        load_listing(feed, max_bytes=1024)
+    assert "limits.feed_mb" in info.value.hint
+    assert len(load_listing(feed, max_entries=50, max_bytes=feed.stat().st_size).entries) == 50

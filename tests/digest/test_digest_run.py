@@ -260,7 +260,7 @@ def test_json_summary_and_out_dir(core: Triage, counting, tmp_path: Path) -> Non
     assert report.path == tmp_path / "out" / "2026-03-03.md"
     data = json.loads(json.dumps(report.to_dict()))
     assert data["night"] == "2026-03-03" and len(data["top"]) == 2 and data["exit_code"] == 0
-    assert data["warnings"] == [f"{NIGHT1}: entry 6: no arXiv id in ''"]
+    assert data["warnings"] == [f"{NIGHT1}: 1 entry without an arXiv id skipped (entry 6)"]
     assert {"key", "arxiv_id", "prefilter", "decision", "score", "cached"} <= set(data["top"][0])
 
 
@@ -335,3 +335,34 @@ def test_the_best_ranked_are_judged_with_the_conclusion_from_their_pdf(counting,
                 f"/pdf/{second.versioned_id}"]  # only the missing one is tried again
         finally:
             core.close()
+
+
+def test_a_rerun_with_fewer_papers_listed_says_how_many_are_new_of_those_listed(core: Triage, counting,
+                                                                                tmp_path: Path) -> None:
+    first = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=2), critic=counting())
+    assert first.listed == first.new == first.candidates
+    # The same night again, from a feed that lists two of its papers: none of them is new.
+    text = Path(NIGHT1).read_text(encoding="utf-8")
+    head, *entries = text.split("<entry>")
+    two = tmp_path / "two.atom.xml"
+    two.write_text(head + "<entry>" + "<entry>".join(e.split("</entry>")[0] + "</entry>" for e in entries[:2])
+                   + "\n</feed>\n", encoding="utf-8")
+    again = run_digest(core, DigestOptions(feeds=[str(two)], top_n=2), critic=counting())
+    assert (again.listed, again.new) == (2, 0) and again.candidates > again.listed
+    assert again.to_dict()["new"] == 0
+    assert f"{again.candidates} new papers ranked from {again.listed} listed" not in notes.parse(
+        again.path.read_text(encoding="utf-8")).text
+
+
+def test_a_run_killed_outright_is_marked_interrupted_by_the_next(core: Triage, counting) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id that no longer runs, as a kill -9 leaves it
+    killed = core.digest_run_start("2026-03-03", "night1", gone.pid)
+    report = run_digest(core, DigestOptions(feeds=[NIGHT1], top_n=1), critic=counting())
+    assert report.exit_code == 0
+    runs = {r["id"]: r for r in core.digest_runs()}
+    assert runs[killed]["status"] == "interrupted" and runs[killed]["finished_at"]
+    assert [r["status"] for r in runs.values() if r["id"] != killed] == ["ok"]

@@ -139,7 +139,8 @@ async def judge_batch_async(
     try:
         return list(await asyncio.gather(*(one(p, s) for p, s in items)))
     finally:
-        pool.shutdown(wait=False)
+        # Papers not started yet are dropped (a ctrl-c must not wait for the rest of the batch to be judged).
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _run(coro: Coroutine[Any, Any, list[BatchResult]]) -> list[BatchResult]:

@@ -13,7 +13,10 @@ Format (see ``prompts/constitution.md``)::
 
 Text before the first ``##`` other than the two thresholds is the reader's
 preamble and is ignored.  Parsing reports every problem with its line number, so
-``triage constitution check`` can show them all at once.
+``triage constitution check`` can show them all at once.  A file over
+``MAX_BYTES`` or with more than ``MAX_PRINCIPLES`` principles (``limits.
+constitution_kb`` and ``limits.constitution_principles``), or that is not UTF-8
+text, is refused with one line saying so.
 """
 
 from __future__ import annotations
@@ -27,7 +30,13 @@ from pathlib import Path
 from triage.errors import ConfigError
 from triage.models import Decision
 
-__all__ = ["Principle", "Constitution", "parse_constitution", "load_constitution", "default_constitution_path"]
+__all__ = ["Principle", "Constitution", "parse_constitution", "load_constitution", "default_constitution_path",
+           "MAX_BYTES", "MAX_PRINCIPLES"]
+
+#: The largest constitution read by default (the shipped one is 3 KiB).
+MAX_BYTES = 256 * 1024
+#: The most principles a constitution may have by default (each one is scored for every paper).
+MAX_PRINCIPLES = 64
 
 _HEADING = re.compile(r"^##\s+(?P<id>\S+)\s*(?:\((?P<opts>[^)]*)\))?\s*$")
 _THRESHOLD = re.compile(r"^(?P<name>promote_at|drop_below)\s*:\s*(?P<value>\S+)\s*$")
@@ -91,9 +100,10 @@ def _parse_options(opts: str, lineno: int, errors: list[str]) -> tuple[float, bo
     return weight, against
 
 
-def parse_constitution(text: str, source: str = "<constitution>") -> Constitution:
+def parse_constitution(text: str, source: str = "<constitution>", *, max_principles: int = MAX_PRINCIPLES) -> Constitution:
     """Parse constitution markdown; raises ConfigError listing every problem with its line."""
     errors: list[str] = []
+    ids: set[str] = set()
     thresholds: dict[str, float] = {}
     principles: list[Principle] = []
     current: dict | None = None
@@ -119,8 +129,12 @@ def parse_constitution(text: str, source: str = "<constitution>") -> Constitutio
             pid = m.group("id")
             if not _ID.match(pid):
                 errors.append(f"line {lineno}: principle id {pid!r} must be lower-case letters, digits, '-' or '_'")
-            if any(p.id == pid for p in principles):
+            if pid in ids:
                 errors.append(f"line {lineno}: duplicate principle id {pid!r}")
+            ids.add(pid)
+            if len(ids) > max_principles:
+                raise ConfigError(f"{source}: more than {max_principles} principles (line {lineno})",
+                                  hint="keep the principles that matter, or raise limits.constitution_principles")
             weight, against = _parse_options(m.group("opts") or "", lineno, errors)
             current = {"id": pid, "weight": weight, "against": against, "line": lineno}
         elif m := _THRESHOLD.match(line.strip()):
@@ -151,11 +165,23 @@ def default_constitution_path() -> Path:
     return Path(str(resources.files("triage.prompts").joinpath("constitution.md")))
 
 
-def load_constitution(path: Path | None = None) -> Constitution:
-    """The reader's constitution if ``path`` is given, else the shipped default."""
+def load_constitution(path: Path | None = None, *, max_bytes: int = MAX_BYTES,
+                      max_principles: int = MAX_PRINCIPLES) -> Constitution:
+    """The reader's constitution if ``path`` is given, else the shipped default; ConfigError says what is wrong."""
     path = path or default_constitution_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ConfigError(f"constitution {path} is {size / 1024:,.0f} KiB, over the {max_bytes / 1024:g} KiB limit",
+                              hint="is it the file you meant? a constitution is a page of principles; "
+                                   "raise limits.constitution_kb if it really is one")
+        data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read constitution {path}: {exc.strerror}", hint="check the 'constitution' setting") from exc
-    return parse_constitution(text, source=str(path))
+        raise ConfigError(f"cannot read constitution {path}: {exc.strerror or exc}",
+                          hint="check the 'constitution' setting") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"constitution {path} is not UTF-8 text (invalid byte at offset {exc.start})",
+                          hint="is it the file you meant? save it as UTF-8 markdown") from None
+    return parse_constitution(text, source=str(path), max_principles=max_principles)

@@ -23,9 +23,8 @@ from triage.sources.listing import Listing, ListingEntry, load_listing
 if TYPE_CHECKING:
     from triage.service import Triage
 
-__all__ = ["derive_key", "build_api_query", "read_sources", "merge", "night_of", "classify", "MAX_FEED_BYTES"]
+__all__ = ["derive_key", "build_api_query", "read_sources", "merge", "night_of", "classify"]
 
-MAX_FEED_BYTES = 50 * 1024 * 1024  # a busy night of cs.LG is a few MB
 _ANNOUNCE_RANK = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
 
 log = logging.getLogger("triage.digest")
@@ -100,9 +99,11 @@ def read_sources(core: Triage, options: DigestOptions, categories: list[str],
 
         client = ArxivClient(arxiv)  # one polite client: the shared rate limit, retries, a size cap
     try:
+        limits = core.settings.limits
         for location in locations:
             try:
-                listing = load_listing(location, fetch=_fetcher(client))
+                listing = load_listing(location, fetch=_fetcher(client, limits.feed_bytes), max_bytes=limits.feed_bytes,
+                                       max_entries=limits.feed_entries)
             except SourceError as exc:
                 failures.append(exc)
                 report.errors.append(str(exc))
@@ -135,10 +136,10 @@ def read_sources(core: Triage, options: DigestOptions, categories: list[str],
     return listings
 
 
-def _fetcher(client) -> Callable[[str], bytes] | None:
+def _fetcher(client, max_bytes: int) -> Callable[[str], bytes] | None:
     if client is None:
         return None
-    return lambda url: client.get(url, max_bytes=MAX_FEED_BYTES, what="arXiv listing")
+    return lambda url: client.get(url, max_bytes=max_bytes, what="arXiv listing")
 
 
 def merge(listings: list[Listing]) -> list[ListingEntry]:

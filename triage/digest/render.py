@@ -12,11 +12,13 @@ __all__ = ["render_markdown", "render_html", "subject"]
 
 
 def _md(text: str) -> str:
-    """One line of text safe inside a list item."""
-    return " ".join(text.split()).replace("[", "\\[").replace("]", "\\]")
+    """Untrusted feed text as one line of markdown that is never markup (``entries.markdown_text``)."""
+    from triage.entries import markdown_text
+
+    return markdown_text(text)
 
 
-def _authors_short(authors: tuple[str, ...], n: int = 3) -> str:
+def _authors_short(authors: tuple[str, ...] | list[str], n: int = 3) -> str:
     if not authors:
         return ""
     return ", ".join(authors[:n]) + (" et al." if len(authors) > n else "")
@@ -34,10 +36,10 @@ def _announce_label(entry: ListingEntry) -> str:
 
 def _meta_line(entry: ListingEntry) -> str:
     bits = [f"**{_md(entry.title)}**"]
-    tail = [f"[arXiv:{entry.versioned_id}]({entry.url})", _announce_label(entry)]
+    tail = [f"[arXiv:{entry.versioned_id}]({entry.url})", _md(_announce_label(entry))]
     if entry.license_name:
-        tail.append(entry.license_name)
-    who = _authors_short(entry.authors)
+        tail.append(_md(entry.license_name))
+    who = _md(_authors_short(entry.authors))
     return " — ".join(bits + ([who] if who else [])) + " · " + " · ".join(tail)
 
 
@@ -47,7 +49,7 @@ def _candidate_bullets(c: Candidate) -> list[str | list]:
     bullets: list[str | list] = [_meta_line(c.entry)]
     sentence = key_sentence(c.entry.abstract, c.verdict)
     if sentence:
-        bullets.append('"' + " ".join(sentence.split()).replace('"', "'") + '"')
+        bullets.append('"' + _md(sentence.replace('"', "'")) + '"')
     bullets.append(verdict_line(c.verdict) if c.verdict else f"triage: not judged ({c.not_judged or 'below the cut'})")
     bullets.append(f"prefilter {c.score:.3f}" + (f" · closest: {c.closest}" if c.closest else ""))
     return bullets
@@ -62,7 +64,7 @@ def _ordered_top(top: list[Candidate]) -> list[Candidate]:
 def _tldr(report: DigestReport) -> str:
     judged = [c for c in report.top if c.verdict]
     counts = {d: sum(1 for c in judged if c.verdict and c.verdict.decision is d) for d in Decision}
-    line = (f"{report.candidates} new papers ranked from {report.listed} listed; the top {len(report.top)} "
+    line = (f"{report.candidates} new papers tonight, ranked by the prefilter; the top {len(report.top)} "
             f"went to the critic: {counts[Decision.READ]} read, {counts[Decision.SKIM]} skim, "
             f"{counts[Decision.DROP]} drop")
     unjudged = len(report.top) - len(judged)
@@ -94,7 +96,7 @@ def render_markdown(report: DigestReport) -> str:
     if report.rest:
         out += ["", "## Also tonight", f"Ranked below the top {len(report.top)} by the prefilter:"]
         for c in report.rest[:ALSO_LISTED]:
-            who = _authors_short(c.entry.authors, 1)
+            who = _md(_authors_short(c.entry.authors, 1))
             out.append(f"- {c.score:.3f} @{c.key}: [{_md(c.entry.title)}]({c.entry.url})" + (f" — {who}" if who else ""))
         if len(report.rest) > ALSO_LISTED:
             out.append(f"- … and {len(report.rest) - ALSO_LISTED} more.")
@@ -103,7 +105,7 @@ def render_markdown(report: DigestReport) -> str:
     if versions or known:
         out += ["", "## Seen before"]
         for n in versions + known:
-            out.append(f"- @{n.key}: [{_md(n.entry.title)}]({n.entry.url}) — {n.detail}")
+            out.append(f"- @{n.key}: [{_md(n.entry.title)}]({n.entry.url}) — {_md(n.detail)}")
     return "\n".join(out) + "\n"
 
 

@@ -81,7 +81,8 @@ class DigestReport:
 
     night: date
     sources: list[str] = field(default_factory=list)
-    listed: int = 0  # distinct papers in tonight's sources
+    listed: int = 0  # distinct papers in this run's sources
+    new: int = 0  # of those, never seen before this run
     old: int = 0  # seen on an earlier night, skipped
     top: list[Candidate] = field(default_factory=list)
     rest: list[Candidate] = field(default_factory=list)
@@ -117,6 +118,7 @@ class DigestReport:
             "night": self.night.isoformat(),
             "sources": self.sources,
             "listed": self.listed,
+            "new": self.new,
             "old": self.old,
             "candidates": self.candidates,
             "top": [c.to_dict() for c in self.top],

@@ -109,6 +109,11 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
     log.info("digest started (pid %d): categories=%s feeds=%s query=%r dry_run=%s",
              os.getpid(), categories, options.feeds, options.query, options.dry_run)
     run_id = 0
+    if not options.dry_run:
+        # This run holds the lock: a row still 'running' is a run killed before it could close it.
+        for stale in core.digest_runs_interrupted(os.getpid()):
+            log.warning("digest run %d (pid %s, started %s) was killed before it finished: marked interrupted",
+                        stale["id"], stale["pid"], stale["started_at"])
     try:
         listings = read_sources(core, options, categories, report)
         report.night = night_of(listings, options)
@@ -118,6 +123,7 @@ def _run(core: Triage, options: DigestOptions, critic: Critic | None,
         entries = merge(listings)
         report.listed = len(entries)
         fresh, new_rows = classify(core, entries, night, run_id, report)
+        report.new = len(fresh)
 
         # Prefilter the papers never ranked before; earlier runs of this night keep their scores.
         if fresh:

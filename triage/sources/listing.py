@@ -11,7 +11,10 @@ same ``ListingEntry``; an item that cannot be read is skipped and reported in
 ``Listing.warnings`` rather than costing the reader the whole night.
 
 Feeds are untrusted input fetched from the network: a document that declares
-entities is refused before it reaches the XML parser.
+entities is refused before it reaches the XML parser, and one over
+``MAX_FEED_BYTES`` or ``MAX_FEED_ENTRIES`` (``limits.feed_mb`` and
+``limits.feed_entries``) is refused with a message instead of being read for
+minutes.  Entries without an arXiv id are skipped and counted in one warning.
 """
 
 from __future__ import annotations
@@ -35,7 +38,14 @@ __all__ = [
     "parse_listing",
     "load_listing",
     "split_authors",
+    "MAX_FEED_BYTES",
+    "MAX_FEED_ENTRIES",
 ]
+
+#: The largest feed read by default (a busy night of cs.LG is a few MiB).
+MAX_FEED_BYTES = 50 * 1024 * 1024
+#: The most entries read from one feed by default (a busy night of cs.LG lists about 1,500).
+MAX_FEED_ENTRIES = 10_000
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -45,6 +55,7 @@ NS = {
 }
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 
+_NO_ID = "no arXiv id"
 _SUMMARY = re.compile(
     r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*Abstract:\s*(?P<abstract>.*)$", re.DOTALL
 )
@@ -243,7 +254,7 @@ def _entry(
     abstract = m.group("abstract") if m else summary
     parsed = _id_in(raw_id) or (_id_in(m.group("id")) if m else None)
     if parsed is None:
-        raise ValueError(f"no arXiv id in {raw_id!r}")
+        raise ValueError(_NO_ID)
     arxiv_id, version = parsed
     if version is None and m:
         version = (_id_in(m.group("id")) or (arxiv_id, None))[1]
@@ -264,8 +275,8 @@ def _entry(
     )
 
 
-def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
-    """Parse an arXiv listing feed (Atom or RSS 2.0); SourceError when it is not one."""
+def parse_listing(data: bytes | str, *, source: str = "", max_entries: int = MAX_FEED_ENTRIES) -> Listing:
+    """Parse an arXiv listing feed (Atom or RSS 2.0); SourceError when it is not one, or has over ``max_entries``."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     # The whole document is searched (a long comment can push a DOCTYPE past any prefix); a NUL byte means
     # UTF-16 or UTF-32, where these byte strings would not be found, and is refused as well.
@@ -284,6 +295,7 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
         total = _text(root.find("opensearch:totalResults", NS))
         listing.total = int(total) if total.isdigit() else None
         items = root.findall("atom:entry", NS)
+        _check_count(len(items), max_entries, source)
         for n, item in enumerate(items, start=1):
             link = item.find("atom:link[@rel='alternate']", NS)
             try:
@@ -310,7 +322,9 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
         channel_link = _text(channel.find("link"))
         listing.category = channel_link.rstrip("/").rsplit("/", 1)[-1] if channel_link else ""
         listing.updated = _parse_datetime(_text(channel.find("lastBuildDate")) or _text(channel.find("pubDate")))
-        for n, item in enumerate(channel.findall("item"), start=1):
+        rss_items = channel.findall("item")
+        _check_count(len(rss_items), max_entries, source)
+        for n, item in enumerate(rss_items, start=1):
             try:
                 listing.entries.append(_entry(
                     raw_id=_text(item.find("guid")) or _text(item.find("link")),
@@ -327,26 +341,58 @@ def parse_listing(data: bytes | str, *, source: str = "") -> Listing:
                 listing.warnings.append(f"item {n}: {exc}")
     else:
         raise SourceError(f"{source or 'feed'} is XML but not an Atom or RSS feed (root <{root.tag}>)")
+    _summarise_missing_ids(listing)
     return listing
 
 
-def load_listing(location: str | Path, *, fetch: Callable[[str], bytes] | None = None,
-                 timeout_s: float = 30.0) -> Listing:
+def _check_count(n: int, max_entries: int, source: str) -> None:
+    if n > max_entries:
+        raise SourceError(f"{source or 'feed'} lists {n:,} entries, over the limit of {max_entries:,} for one feed",
+                          hint="is it really one night's listing? raise limits.feed_entries (TRIAGE_LIMITS__FEED_ENTRIES) "
+                               "if so")
+
+
+def _summarise_missing_ids(listing: Listing) -> None:
+    """One warning for every entry skipped for want of an arXiv id, naming where they are."""
+    missing = [w.split(":", 1)[0] for w in listing.warnings if w.endswith(_NO_ID)]
+    if not missing:
+        return
+    listing.warnings = [w for w in listing.warnings if not w.endswith(_NO_ID)]
+    shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+    listing.warnings.append(f"{len(missing)} {'entry' if len(missing) == 1 else 'entries'} without an arXiv id "
+                            f"skipped ({shown})")
+
+
+def load_listing(location: str | Path, *, fetch: Callable[[str], bytes] | None = None, timeout_s: float = 30.0,
+                 max_bytes: int = MAX_FEED_BYTES, max_entries: int = MAX_FEED_ENTRIES) -> Listing:
     """Read a feed from a file or an http(s) URL; SourceError (external for network failures) otherwise.
 
     ``fetch`` gets a URL's bytes (the digest passes the arXiv client's, for its
-    shared rate limit and retries); without it a plain ``httpx`` GET is made.
+    shared rate limit, retries and the same size cap); without it a plain
+    ``httpx`` GET is made.  A feed over ``max_bytes`` or ``max_entries`` is refused.
     """
     text = str(location)
     if text.startswith(("http://", "https://")):
         data = fetch(text) if fetch is not None else _http_get(text, timeout_s)
-        return parse_listing(data, source=text)
+        _check_size(len(data), max_bytes, text)
+        return parse_listing(data, source=text, max_entries=max_entries)
     path = Path(text).expanduser()
     try:
-        data = path.read_bytes()
+        _check_size(path.stat().st_size, max_bytes, str(path))
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)  # a file growing meanwhile is still cut at the limit
     except OSError as exc:
         raise SourceError(f"cannot read feed {path}: {exc.strerror or exc}") from None
-    return parse_listing(data, source=str(path))
+    _check_size(len(data), max_bytes, str(path))
+    return parse_listing(data, source=str(path), max_entries=max_entries)
+
+
+def _check_size(n: int, max_bytes: int, source: str) -> None:
+    if n > max_bytes:
+        from triage.faults import human_size
+
+        raise SourceError(f"feed {source} is {human_size(n)}, over the {human_size(max_bytes)} limit for one feed",
+                          hint="is it really one night's listing? raise limits.feed_mb (TRIAGE_LIMITS__FEED_MB) if so")
 
 
 def _http_get(url: str, timeout_s: float) -> bytes:
