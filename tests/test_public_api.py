@@ -33,6 +33,7 @@ PUBLIC = [
     "CriticError",
     "BudgetExceeded",
     "StoreError",
+    "StateUnavailable",
     "NoteError",
     "NoteConflictError",
 ]
