@@ -7,9 +7,10 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-SURFACES = [REPO / "triage" / "cli.py", REPO / "triage" / "api.py",
+# ``triage/__main__.py`` is the console script's door into the CLI: a surface too.
+SURFACES = [REPO / "triage" / "cli.py", REPO / "triage" / "api.py", REPO / "triage" / "__main__.py",
             *sorted((REPO / "triage" / "digest").glob("*.py")), *sorted((REPO / "tui").rglob("*.py"))]
-SURFACE_MODULES = ("tui", "triage.cli", "triage.api", "triage.digest")
+SURFACE_MODULES = ("triage.tui", "triage.cli", "triage.api", "triage.digest", "triage.__main__")
 #: The service's internals: what a surface reaching past the door would name.
 INTERNALS = {"state", "_state", "index", "_index", "_state_db", "_index_db"}
 
