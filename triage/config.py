@@ -209,6 +209,8 @@ class TuiSettings(BaseModel):
 class LimitSettings(BaseModel):
     """The largest inputs triage reads: each far above real use, each refused with a message rather than read for minutes."""
 
+    model_config = _SECTION
+
     note_mb: float = Field(default=4.0, gt=0, description="Largest reading note read, in MiB (a year of daily "
                            "logging is well under 1 MiB)")
     constitution_kb: float = Field(default=256.0, gt=0, description="Largest constitution file, in KiB (the shipped "
