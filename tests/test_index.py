@@ -123,3 +123,10 @@ def test_another_embedder_is_refused_with_the_fix(settings: Settings, index: Ind
 def test_similar_for_an_unknown_paper(index: Index) -> None:
     with pytest.raises(StoreError, match="not in the index"):
         index.similar("nobody")
+
+
+def test_searching_an_empty_index_wakes_no_model(settings: Settings, embedder: CountingEmbedder) -> None:
+    # The first search on a new data home must not pay seconds of model loading for no hits.
+    before = embedder.calls
+    assert Index(settings, embedder).search("anything at all", k=5) == []
+    assert embedder.calls == before

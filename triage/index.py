@@ -232,15 +232,15 @@ class Index:
             return self._search(query, k=k, status=status, kinds=kinds)
 
     def _search(self, query: str, *, k: int, status: str | None, kinds: tuple[str, ...]) -> list[Hit]:
+        collections = [(kind, self._collection(name)) for kind, name in (("paper", PAPERS), ("chunk", CHUNKS))
+                       if kind in kinds]
+        collections = [(kind, col) for kind, col in collections if col.count()]
+        if not collections:
+            return []  # nothing to search: the embedding model (seconds to load) is not worth waking
         vector = self.embedder.embed([query])[0]
         where = {"status": status} if status else None
         hits: list[Hit] = []
-        for kind, name in (("paper", PAPERS), ("chunk", CHUNKS)):
-            if kind not in kinds:
-                continue
-            col = self._collection(name)
-            if col.count() == 0:
-                continue
+        for kind, col in collections:
             res = col.query(query_embeddings=[vector], n_results=min(k, col.count()), where=where,
                             include=["documents", "metadatas", "distances"])
             for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0]):
