@@ -310,7 +310,11 @@ def score(
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="Stop before the LLM critic spends more than this many USD.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Judge again instead of reusing cached verdicts.")] = False,
 ) -> None:
-    """Judge papers against the constitution and print the verdicts (the state is not changed)."""
+    """Judge papers against the constitution and print the verdicts; no status changes.
+
+    A paper named by id is remembered with its verdict (so `explain` and a second `score` find them); a PDF
+    given by path leaves only its verdict.
+    """
     with handled():
         core = service(ctx, critic=critic)
         items = []
