@@ -316,7 +316,7 @@ class Triage:
                 )
             return self._prior_model
 
-    def library(self):  # -> triage.sources.bibtex.Library
+    def library(self):  # -> triage.sources.library.Library
         """The reader's library: configured files plus those imported with ``triage library import``."""
         with self._lock:
             if self._library is None:

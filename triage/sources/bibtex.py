@@ -41,7 +41,7 @@ from triage.config import Settings
 from triage.errors import SourceError
 from triage.latex import decode_latex
 from triage.models import Paper
-from triage.sources.library import EXTRA_IDS, Library, normalize_doi, year_in
+from triage.sources.library import EXTRA_CITATION_KEY, EXTRA_IDS, Library, normalize_doi, year_in
 
 __all__ = [
     "load_library",
@@ -51,7 +51,6 @@ __all__ = [
     "forget_library",
 ]
 
-_EXTRA_KEY = re.compile(r"^\s*Citation Key\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 
 _log = logging.getLogger(__name__)
 
@@ -437,7 +436,7 @@ def _load_bbt(data: Any, path: Path, library: Library) -> None:
         except Exception as exc:
             library.errors.append(f"{where}: skipped entry: {exc}")
             continue
-        if not item.get("citationKey") and not _EXTRA_KEY.search(_extra(item)):
+        if not item.get("citationKey") and not EXTRA_CITATION_KEY.search(_extra(item)):
             # Older exports carry no key; derive the default one and disambiguate as Better BibTeX does.
             base, n = paper.key, 0
             while library.get(paper.key) is not None and n < 26 * 27:
@@ -465,7 +464,7 @@ def _paper_from_bbt(item: dict, path: Path) -> Paper:
     title = " ".join(str(item.get("title") or "").split())
     year = year_in(str(item.get("date") or ""))
     extra = _extra(item)
-    pinned = _EXTRA_KEY.search(extra)
+    pinned = EXTRA_CITATION_KEY.search(extra)
     key = str(item.get("citationKey") or (pinned.group(1) if pinned else "") or bbt_key(authors, title, year))
     aliases = []
     for m in EXTRA_IDS.finditer(extra):

@@ -15,11 +15,13 @@ from triage.arxiv_id import split_version
 from triage.citekey import is_safe_key
 from triage.models import Paper
 
-__all__ = ["Library", "normalize_doi", "year_in", "EXTRA_IDS"]
+__all__ = ["Library", "normalize_doi", "year_in", "EXTRA_IDS", "EXTRA_CITATION_KEY"]
 
 _DOI = re.compile(r"\b(10\.\d{4,9}/\S+)")
 EXTRA_IDS = re.compile(r"^\s*tex\.ids\s*[=:]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 """Better BibTeX's alias keys in Zotero's Extra field (``tex.ids: key1, key2``)."""
+EXTRA_CITATION_KEY = re.compile(r"^\s*(?:Citation Key|bibtex)\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
+"""A pinned key in Zotero's Extra field: ``Citation Key: key`` (Better BibTeX's older form: ``bibtex: key``)."""
 
 
 def normalize_doi(doi: str | None) -> str | None:

@@ -40,7 +40,7 @@ from triage.arxiv_id import find_arxiv_id, parse_arxiv_id
 from triage.citekey import bbt_key, bbt_suffix
 from triage.errors import SourceError
 from triage.models import Paper
-from triage.sources.library import EXTRA_IDS, Library, normalize_doi, year_in
+from triage.sources.library import EXTRA_CITATION_KEY, EXTRA_IDS, Library, normalize_doi, year_in
 
 __all__ = ["ZOTERO", "is_zotero_source", "zotero_database", "default_data_dir", "load_zotero"]
 
@@ -51,7 +51,6 @@ _BBT_DB = "better-bibtex.sqlite"
 
 _FIELDS = ("title", "abstractNote", "date", "DOI", "url", "extra", "archiveID", "number", "citationKey")
 _NOT_PAPERS = ("attachment", "note", "annotation")
-_EXTRA_KEY = re.compile(r"^\s*(?:Citation Key|bibtex)\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _EXTRA_DOI = re.compile(r"^\s*DOI\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _EXTRA_EPRINT = re.compile(r"^\s*_?eprint\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _EXTRA_EPRINT_TYPE = re.compile(r"^\s*_?(?:eprinttype|archiveprefix)\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -246,7 +245,7 @@ def _bbt_keys(db: Path) -> dict[tuple[int, str], str]:
 def _paper(item: dict, data_dir: Path, base_dir: Path | None, name: str, bbt: dict[tuple[int, str], str]) -> Paper:
     f = item["fields"]
     extra = f.get("extra", "")
-    pinned = _EXTRA_KEY.search(extra)
+    pinned = EXTRA_CITATION_KEY.search(extra)
     key = (f.get("citationKey", "").strip() or (pinned.group(1) if pinned else "")
            or bbt.get((item["library"], item["key"]), ""))
     creators = item["creators"]
