@@ -35,8 +35,9 @@ TIMEOUTS_TO_OPEN = 2
 """Consecutive timeouts that open a breaker whatever its threshold (each one cost a full per-call timeout)."""
 
 
-def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds a server asks us to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+def retry_after_s(headers: Mapping[str, str] | None, *, now: datetime | None = None) -> float | None:
+    """Seconds a server asks us to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds, or an HTTP date
+    counted from ``now``, by default the present)."""
     headers = headers or {}
     if (ms := headers.get("retry-after-ms")) is not None:
         try:
@@ -56,13 +57,15 @@ def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
         return None
     if when.tzinfo is None:  # an HTTP date is GMT by definition
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def backoff_s(attempt: int, base_s: float, *, cap_s: float = 60.0, jitter: bool = True) -> float:
-    """The wait before retry ``attempt`` (0-based): ``base_s * 2**attempt`` capped, plus up to half again as jitter."""
+def backoff_s(attempt: int, base_s: float, *, cap_s: float = 60.0, jitter: bool = True,
+              uniform: Callable[[float, float], float] = random.uniform) -> float:
+    """The wait before retry ``attempt`` (0-based): ``base_s * 2**attempt`` capped, plus up to half again as jitter
+    (drawn by ``uniform``)."""
     delay = min(cap_s, base_s * (2**attempt))
-    return delay + random.uniform(0, delay / 2) if jitter else delay
+    return delay + uniform(0, delay / 2) if jitter else delay
 
 
 class CircuitBreaker:

@@ -1,9 +1,9 @@
 """Start-up with 5,000 papers, and whether the UI thread does any triage work while papers are triaged.
 
 Both measurements are ``bench/bench_tui.py``'s; the numbers are printed (``pytest -s``) and kept as test
-properties.  Nothing here asserts a wall-clock bound (a shared CI box makes any such bound either loose enough
-to be meaningless or flaky): first paint is compared with the bare app drawing the same screen in the same
-run, and the stall test checks where the work ran, not how long the loop waited.
+properties.  Nothing here asserts a time, not even a ratio (a shared CI box makes any such bound either
+loose enough to be meaningless or flaky): first paint is checked for what made it slow (a heavy module
+imported before it), and the stall test checks where the work ran, not how long the loop waited.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ def test_first_paint_with_5000_papers(big_home: Path, record_property) -> None:
     assert all(r["heavy_at_first_paint"] == [] for r in ours), ours
     best = min(ours, key=lambda r: r["first_rows_s"])
     assert best["rows"] == 5000  # one list of every paper (drawn a page at a time)
-    bare = min(r["first_rows_s"] for r in same)
-    # The target is 1.5x the bare app (measured 1.6x on a loaded 2-core box); 4x leaves room for the noise.
-    assert best["first_rows_s"] < 4 * bare, (best["first_rows_s"], bare)
+    # How long, against the bare app, is bench_tui's to say (target 1.5x; measured 1.6x on a loaded 2-core box):
+    # here, what made first paint slow before: a heavy module imported ahead of it (asserted above).
+    record_property("first_paint_ratio", best["first_rows_s"] / min(r["first_rows_s"] for r in same))
 
 
 @pytest.mark.anyio
