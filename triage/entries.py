@@ -30,7 +30,7 @@ from triage.claims import claim_sentence
 from triage.models import FULL_BASIS, Paper, Sections, Status, Transition, Verdict
 
 __all__ = ["skim_entry", "promotion_entry", "transition_entry", "key_sentence", "verdict_line", "is_critic_entry",
-           "zotero_link", "markdown_text", "CRITIC_PROMOTION"]
+           "zotero_link", "markdown_text", "CRITIC_PROMOTION", "STATUS_WORD", "ENTRY_STATUS"]
 
 #: How a promotion by the critic begins; with the ``triage:`` verdict line, what marks an entry as the critic's.
 CRITIC_PROMOTION = "promoted by the critic"
@@ -160,6 +160,9 @@ def promotion_entry(key: str, reason: str, *, wikilink: bool = False) -> str:
 #: The status word a reader's decision leaves a paper at, in the seed's ``[status(@key)]`` grammar.
 STATUS_WORD = {Status.READ: "read", Status.SKIM: "skim", Status.DROPPED: "drop", Status.DONE: "done",
                Status.QUEUED: "queued", Status.ERROR: "error"}
+#: The other way: the status a reader's entry word means (``dropped`` as well as ``drop``); other words are no decision.
+ENTRY_STATUS = {STATUS_WORD[s]: s for s in (Status.READ, Status.SKIM, Status.DROPPED, Status.DONE)} | \
+    {"dropped": Status.DROPPED}
 _DECIDED = {Status.READ: "promoted", Status.SKIM: "kept at skim", Status.DROPPED: "dropped", Status.DONE: "marked done",
             Status.QUEUED: "queued", Status.ERROR: "marked failed"}
 _DECISION_NOUN = {"read": "promotion", "skim": "keep", "dropped": "drop", "done": "done mark", "queued": "queueing",

@@ -127,10 +127,6 @@ class NoteSync:
 
 
 #: The status word of a reader's log entry, and the status it records; other words are not decisions.
-ENTRY_STATUS = {"skim": Status.SKIM, "read": Status.READ, "done": Status.DONE, "drop": Status.DROPPED,
-                "dropped": Status.DROPPED}
-
-
 @dataclass
 class ReindexReport:
     """What ``Triage.reindex`` did."""
@@ -747,7 +743,7 @@ class Triage:
                 # The entry is the reader's, and this decision is in the state already: a sync must not replay
                 # it.  It is remembered as a sync will read it (its status word), which is what a sync compares.
                 pair = notes.entry_of_block(block)
-                said = ENTRY_STATUS.get(pair[0], transition.new) if pair else transition.new
+                said = entries.ENTRY_STATUS.get(pair[0], transition.new) if pair else transition.new
                 self._state.note_entry_written(self._note_id(note), transition.key, said)
 
     # -- the reader's own entries in their notes -------------------------------------------
@@ -774,7 +770,7 @@ class Triage:
         for one paper: the latest in note order wins, and the history keeps
         each.  Syncing the same note again changes nothing.
         """
-        from triage.entries import is_critic_entry
+        from triage.entries import ENTRY_STATUS, is_critic_entry
         from triage.state import NoteEntry
 
         assert note.path is not None

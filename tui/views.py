@@ -122,7 +122,7 @@ def paper_view(core: Triage, key: str, note_status: str = "") -> PaperView:
     Never opens the PDF: a paper extracted before summaries were kept says so in
     ``pdf_to_extract`` and the screen extracts it in the background.
     """
-    from triage.service import ENTRY_STATUS
+    from triage.entries import ENTRY_STATUS
 
     view = core.paper(key)
     if view is None:
