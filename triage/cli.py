@@ -244,7 +244,8 @@ def _print_run(report, dry_run: bool) -> None:
     if report.ignored:
         err(f"not citekeys, left alone: {', '.join('@' + k for k in report.ignored)}")
     for o in report.failed:
-        err(f"@{o.key}: {o.message}")
+        # Most errors name their paper already (they are said alone by fetch and score too).
+        err(o.message if o.message.startswith(f"@{o.key} ") else f"@{o.key}: {o.message}")
     decided = sum(o.ok for o in report.outcomes)
     where = "not written (dry run)" if dry_run else ("updated" if report.written else "unchanged")
     err(f"{decided} decided, {len(report.failed)} failed, {len(report.skipped)} already logged; {report.note} {where}")
